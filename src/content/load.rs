@@ -1,0 +1,741 @@
+//! Loading `content/`: files become pages and sections, problems become
+//! diagnostics. Nothing here renders or writes.
+
+use super::fields::Reader;
+use super::frontmatter;
+use super::model::*;
+use crate::diagnostics::{Diagnostic, Diagnostics, Text, display_path};
+use crate::format::Lang;
+use crate::when::When;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Content files larger than this are refused: nobody writes a 2 MB event
+/// page by hand, and the limit keeps a stray binary from stalling a build.
+pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// File types a partner may place beside their pages (PORTAL.md).
+pub const PARTNER_ASSET_TYPES: [&str; 6] = ["png", "jpg", "jpeg", "gif", "webp", "pdf"];
+
+#[derive(Debug, Default)]
+pub struct Content {
+    /// Sorted by content path, then language.
+    pub pages: Vec<Page>,
+    /// Every `_index.md` found, sorted by folder, then language.
+    pub sections: Vec<Section>,
+    pub diagnostics: Diagnostics,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    pub include_drafts: bool,
+}
+
+/// Loads every page and section under `root/content`.
+pub fn load(root: &Path, options: LoadOptions) -> Content {
+    let content_dir = root.join("content");
+    let mut content = Content::default();
+    let files = match collect_files(&content_dir) {
+        Ok(files) => files,
+        Err(err) => {
+            content.diagnostics.push(Diagnostic::error(
+                display_path(root, &content_dir),
+                Text::new(
+                    format!("content フォルダを読めません: {err}"),
+                    format!("cannot read the content folder: {err}"),
+                ),
+            ));
+            return content;
+        }
+    };
+
+    let markdown: Vec<&PathBuf> = files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    let loaded: Vec<Loaded> = markdown
+        .par_iter()
+        .map(|path| load_file(root, &content_dir, path))
+        .collect();
+
+    for item in loaded {
+        content.diagnostics.extend(item.diagnostics);
+        match item.entry {
+            Some(Entry::Page(page)) if page.meta.draft && !options.include_drafts => {}
+            Some(Entry::Page(page)) => content.pages.push(*page),
+            Some(Entry::Section(section)) => content.sections.push(*section),
+            None => {}
+        }
+    }
+
+    attach_assets(root, &content_dir, &files, &mut content);
+    content
+        .pages
+        .sort_by(|a, b| (&a.source.rel, a.lang).cmp(&(&b.source.rel, b.lang)));
+    content
+        .sections
+        .sort_by(|a, b| (&a.path, a.lang).cmp(&(&b.path, b.lang)));
+    check_duplicate_translations(&mut content);
+    content
+}
+
+fn collect_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+    {
+        let entry = entry.map_err(std::io::Error::other)?;
+        if entry.file_type().is_file() {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(files)
+}
+
+enum Entry {
+    Page(Box<Page>),
+    Section(Box<Section>),
+}
+
+struct Loaded {
+    entry: Option<Entry>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// What a file name says: its language, whether it is a section index, the
+/// date in front of it and the rest as a slug.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FileName {
+    pub lang: Lang,
+    pub is_section: bool,
+    pub is_bundle: bool,
+    pub stem: String,
+    pub date: Option<When>,
+}
+
+/// Reads `2021-02-03-kickoff.en.md` as (en, date 2021-02-03, stem
+/// `kickoff`). Unknown language suffixes are an error.
+pub fn parse_file_name(name: &str) -> Result<FileName, String> {
+    let base = name.strip_suffix(".md").unwrap_or(name);
+    let (stem, lang) = match base.rsplit_once('.') {
+        Some((stem, code)) => match Lang::from_code(code) {
+            Some(lang) => (stem, lang),
+            None => return Err(code.to_string()),
+        },
+        None => (base, Lang::Ja),
+    };
+    let is_section = stem == "_index";
+    let is_bundle = stem == "index";
+    let (date, rest) = split_date_prefix(stem);
+    Ok(FileName {
+        lang,
+        is_section,
+        is_bundle,
+        stem: rest.to_string(),
+        date,
+    })
+}
+
+/// Zola reads a leading `YYYY-MM-DD` (or a full date-time) followed by `_`
+/// or `-` as the page date.
+fn split_date_prefix(stem: &str) -> (Option<When>, &str) {
+    if stem.len() > 11 && stem.is_char_boundary(10) {
+        let (head, tail) = stem.split_at(10);
+        if (tail.starts_with('-') || tail.starts_with('_'))
+            && let Ok(when) = When::parse(head)
+        {
+            return (Some(when), &tail[1..]);
+        }
+    }
+    (None, stem)
+}
+
+fn load_file(root: &Path, content_dir: &Path, path: &Path) -> Loaded {
+    let display = display_path(root, path);
+    let rel = path
+        .strip_prefix(content_dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/");
+    let mut diagnostics = Vec::new();
+    let fail = |diagnostics: Vec<Diagnostic>| Loaded {
+        entry: None,
+        diagnostics,
+    };
+
+    let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+    let name = match parse_file_name(&file_name) {
+        Ok(name) => name,
+        Err(code) => {
+            diagnostics.push(
+                Diagnostic::error(
+                    &display,
+                    Text::new(
+                        format!("言語 `{code}` には対応していません（ja と en のみ）"),
+                        format!("the language `{code}` is not supported (only ja and en)"),
+                    ),
+                )
+                .help(Text::new(
+                    "英語版は NAME.en.md という名前にします",
+                    "an English translation is named NAME.en.md",
+                )),
+            );
+            return fail(diagnostics);
+        }
+    };
+
+    let text = match read_text(path) {
+        Ok(text) => text,
+        Err(message) => {
+            diagnostics.push(Diagnostic::error(&display, message));
+            return fail(diagnostics);
+        }
+    };
+
+    let split = match frontmatter::split(&text) {
+        Ok(split) => split,
+        Err(err) => {
+            diagnostics.push(syntax_diagnostic(&display, err));
+            return fail(diagnostics);
+        }
+    };
+    let map = match &split {
+        Some(split) => match frontmatter::parse(split) {
+            Ok(map) => map,
+            Err(err) => {
+                diagnostics.push(syntax_diagnostic(&display, err));
+                return fail(diagnostics);
+            }
+        },
+        None => Default::default(),
+    };
+    let (body, body_line) = match &split {
+        Some(s) => (s.body.to_string(), s.body_line),
+        None => (text.clone(), 1),
+    };
+    let source = Source {
+        path: path.to_path_buf(),
+        rel: rel.clone(),
+        display: display.clone(),
+    };
+    let folder = match rel.rsplit_once('/') {
+        Some((dir, _)) => dir.to_string(),
+        None => String::new(),
+    };
+
+    if name.is_section {
+        let mut reader = Reader::new(split.as_ref(), &display, None, map);
+        let meta = read_section_meta(&mut reader);
+        diagnostics.extend(reader.finish(false));
+        return Loaded {
+            entry: Some(Entry::Section(Box::new(Section {
+                source: Some(source),
+                lang: name.lang,
+                path: folder,
+                meta,
+                body,
+                body_line,
+                assets: Vec::new(),
+            }))),
+            diagnostics,
+        };
+    }
+
+    if split.is_none() {
+        diagnostics.push(
+            Diagnostic::error(
+                &display,
+                Text::new("front matter（+++ で囲んだ部分）がありません", "the file has no front matter"),
+            )
+            .at(1, 1)
+            .help(Text::new(
+                "ファイルの先頭に +++ の行、title = \"…\"、+++ の行を書いてください",
+                "start the file with a `+++` line, `title = \"…\"` and another `+++` line",
+            )),
+        );
+        return fail(diagnostics);
+    }
+
+    // A page bundle (`folder/index.md`) is named after its folder and lives
+    // in the folder's parent section.
+    let (section, stem, date_from_name) = if name.is_bundle {
+        let (parent, dir_name) = match folder.rsplit_once('/') {
+            Some((parent, dir)) => (parent.to_string(), dir.to_string()),
+            None => (String::new(), folder.clone()),
+        };
+        let (date, rest) = split_date_prefix(&dir_name);
+        (parent, rest.to_string(), date)
+    } else {
+        (folder.clone(), name.stem.clone(), name.date)
+    };
+
+    let mut reader = Reader::new(split.as_ref(), &display, None, map);
+    let mut meta = read_page_meta(&mut reader);
+    if meta.date.is_none() {
+        meta.date = date_from_name;
+    }
+    let extra = std::mem::take(&mut meta.extra);
+    diagnostics.extend(reader.finish(false));
+
+    let section_type = SectionType::of(&rel);
+    let kind = match section_type {
+        SectionType::Other => {
+            meta.extra = extra;
+            PageKind::Plain
+        }
+        typed => {
+            let mut extra_reader = Reader::new(split.as_ref(), &display, Some("extra"), extra.clone());
+            let kind = read_typed(&mut extra_reader, typed, &section);
+            diagnostics.extend(extra_reader.finish(true));
+            meta.extra = extra;
+            match kind {
+                Some(kind) => kind,
+                None => return fail(diagnostics),
+            }
+        }
+    };
+
+    let key = translation_key(&rel);
+    let slug = meta.slug.clone().unwrap_or_else(|| slugify(&stem));
+    Loaded {
+        entry: Some(Entry::Page(Box::new(Page {
+            source,
+            lang: name.lang,
+            key,
+            meta,
+            kind,
+            body,
+            body_line,
+            section,
+            slug,
+            assets: Vec::new(),
+        }))),
+        diagnostics,
+    }
+}
+
+/// The content path of the Japanese original of `rel`.
+pub fn translation_key(rel: &str) -> String {
+    match rel.strip_suffix(".en.md") {
+        Some(stem) => format!("{stem}.md"),
+        None => rel.to_string(),
+    }
+}
+
+/// Reads a file as UTF-8 text with `\n` line ends, or says why it cannot.
+fn read_text(path: &Path) -> Result<String, Text> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| Text::new(format!("読めません: {e}"), format!("cannot read: {e}")))?
+        .len();
+    if size > MAX_FILE_BYTES {
+        return Err(Text::new(
+            format!(
+                "ファイルが大きすぎます（{} KB、上限 {} KB）",
+                size / 1024,
+                MAX_FILE_BYTES / 1024
+            ),
+            format!(
+                "the file is too large ({} KB; the limit is {} KB)",
+                size / 1024,
+                MAX_FILE_BYTES / 1024
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| Text::new(format!("読めません: {e}"), format!("cannot read: {e}")))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            let line = bytes[..err.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            let guess = crate::encoding::guess(bytes);
+            return Err(Text::new(
+                format!(
+                    "UTF-8 ではありません（{line} 行目）。{}保存し直してください",
+                    guess.map_or(String::new(), |g| format!("{g} で保存されているようです。UTF-8 で"))
+                ),
+                format!(
+                    "the file is not UTF-8 (line {line}){}; save it again as UTF-8",
+                    guess.map_or(String::new(), |g| format!(": it looks like {g}"))
+                ),
+            ));
+        }
+    };
+    Ok(if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        text.to_string()
+    })
+}
+
+fn syntax_diagnostic(display: &Path, err: frontmatter::SyntaxError) -> Diagnostic {
+    Diagnostic::error(
+        display,
+        Text::new(
+            format!("front matter の書き方に誤りがあります: {}", err.message),
+            format!("front matter syntax error: {}", err.message),
+        ),
+    )
+    .at(err.line, err.column)
+}
+
+fn read_page_meta(reader: &mut Reader<'_>) -> PageMeta {
+    let title = reader.required_string("title").unwrap_or_default();
+    let mut meta = PageMeta {
+        title,
+        description: reader.string("description"),
+        date: reader.when("date"),
+        updated: reader.when("updated"),
+        draft: reader.bool("draft").unwrap_or(false),
+        slug: reader.string("slug"),
+        path: reader.string("path"),
+        aliases: reader.strings("aliases"),
+        weight: reader.int("weight"),
+        template: reader.string("template"),
+        in_search_index: reader.bool("in_search_index").unwrap_or(true),
+        taxonomies: BTreeMap::new(),
+        extra: reader.table("extra"),
+    };
+    for (name, value) in reader.table("taxonomies") {
+        let terms = match value {
+            serde_json::Value::Array(items) => items
+                .into_iter()
+                .filter_map(|v| match v {
+                    serde_json::Value::String(s) => Some(s),
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            serde_json::Value::String(s) => vec![s],
+            _ => {
+                reader.error(
+                    "taxonomies",
+                    Text::new(
+                        format!("taxonomies.{name} は文字列のリストにしてください"),
+                        format!("taxonomies.{name} must be a list of text"),
+                    ),
+                );
+                continue;
+            }
+        };
+        meta.taxonomies.insert(name, terms);
+    }
+    reader.accept(&["authors", "render", "summary"]);
+    meta
+}
+
+fn read_section_meta(reader: &mut Reader<'_>) -> SectionMeta {
+    let defaults = SectionMeta::default();
+    let sort_by = match reader.choice(
+        "sort_by",
+        &["date", "update_date", "title", "title_bytes", "weight", "slug", "none"],
+    ) {
+        Some("date") => SortBy::Date,
+        Some("update_date") => SortBy::UpdateDate,
+        Some("title") => SortBy::Title,
+        Some("title_bytes") => SortBy::TitleBytes,
+        Some("weight") => SortBy::Weight,
+        Some("slug") => SortBy::Slug,
+        _ => SortBy::None,
+    };
+    let paginate_by = reader.int("paginate_by").and_then(|n| {
+        if n > 0 { Some(n as usize) } else { None }
+    });
+    let meta = SectionMeta {
+        title: reader.string("title"),
+        description: reader.string("description"),
+        sort_by,
+        paginate_by,
+        paginate_path: reader.string("paginate_path").unwrap_or(defaults.paginate_path),
+        paginate_reversed: reader.bool("paginate_reversed").unwrap_or(false),
+        transparent: reader.bool("transparent").unwrap_or(false),
+        render: reader.bool("render").unwrap_or(true),
+        template: reader.string("template"),
+        page_template: reader.string("page_template"),
+        weight: reader.int("weight").unwrap_or(0),
+        redirect_to: reader.string("redirect_to"),
+        in_search_index: reader.bool("in_search_index").unwrap_or(true),
+        generate_feeds: reader
+            .bool("generate_feeds")
+            .or_else(|| reader.bool("generate_feed"))
+            .unwrap_or(false),
+        draft: reader.bool("draft").unwrap_or(false),
+        extra: reader.table("extra"),
+    };
+    reader.accept(&["insert_anchor_links", "aliases", "sort_by_reverse"]);
+    meta
+}
+
+/// Reads the typed fields of an event, notice or program.
+fn read_typed(reader: &mut Reader<'_>, section_type: SectionType, folder: &str) -> Option<PageKind> {
+    let partner = partner_of(folder);
+    let organizer = reader.required_string("organizer");
+    if let (Some(org), Some(partner)) = (&organizer, partner)
+        && org != partner
+    {
+        reader
+            .error(
+                "organizer",
+                Text::new(
+                    format!("organizer `{org}` がフォルダ `{partner}` と一致しません"),
+                    format!("organizer `{org}` does not match the folder `{partner}`"),
+                ),
+            )
+            .help = Some(Text::new(
+            format!("organizer = \"{partner}\" にするか、ファイルを {org} のフォルダに移してください"),
+            format!("set organizer = \"{partner}\" or move the file to the `{org}` folder"),
+        ));
+    }
+    match section_type {
+        SectionType::Events => read_event(reader, organizer?).map(PageKind::Event),
+        SectionType::Notices => read_notice(reader, organizer?).map(PageKind::Notice),
+        SectionType::Programs => Some(PageKind::Program(Program {
+            organizer: organizer?,
+            target: reader.string("target"),
+            contact_phone: reader.string("contact_phone"),
+            official_url: reader.url("official_url"),
+        })),
+        SectionType::Other => Some(PageKind::Plain),
+    }
+}
+
+/// The partner id of a page in `events/<org>/…` or `notices/<org>/…`.
+pub fn partner_of(folder: &str) -> Option<&str> {
+    let mut parts = folder.split('/');
+    match (parts.next(), parts.next()) {
+        (Some("events" | "notices"), Some(org)) if !org.is_empty() => Some(org),
+        _ => None,
+    }
+}
+
+fn read_event(reader: &mut Reader<'_>, organizer: String) -> Option<Event> {
+    let start = reader.required_when("start");
+    let end = reader.when("end");
+    let format = reader.choice("format", &["onsite", "online", "hybrid"]);
+    if format.is_none() && !reader.diagnostics.iter().any(|d| d.field.as_deref() == Some("extra.format")) {
+        reader.error("format", Text::new("必須項目がありません", "this required field is missing"))
+            .help = Some(Text::new(
+            "format = \"onsite\"（会場）、\"online\"（オンライン）、\"hybrid\"（両方）のどれかを書いてください",
+            "add format = \"onsite\", \"online\" or \"hybrid\"",
+        ));
+    }
+    let format = match format {
+        Some("online") => Some(EventFormat::Online),
+        Some("hybrid") => Some(EventFormat::Hybrid),
+        Some(_) => Some(EventFormat::Onsite),
+        None => None,
+    };
+    let venue = reader.string("venue");
+    if venue.is_none() && format.is_some_and(|f| f != EventFormat::Online) {
+        reader.error("venue", Text::new(
+            "会場で開催するイベントには venue（会場名）が必要です",
+            "an event held at a venue needs `venue`",
+        )).help = Some(Text::new(
+            "venue = \"会場名\" を書くか、オンラインのみなら format = \"online\" にしてください",
+            "add venue = \"…\", or set format = \"online\" if it is online only",
+        ));
+    }
+    let address = reader.string("address");
+    let online_url = reader.url("online_url");
+    let fee = reader.int("fee");
+    if let Some(fee) = fee
+        && fee < 0
+    {
+        reader.error("fee", Text::new("参加費は 0 以上にしてください", "the fee cannot be negative"));
+    }
+    let capacity = reader.int("capacity");
+    let registration_url = reader.url("registration_url");
+    let registration_deadline = reader.when("registration_deadline");
+    let co_organizers = reader.strings("co_organizers");
+    let event_status = match reader.choice("event_status", &["scheduled", "cancelled", "postponed"]) {
+        Some("cancelled") => EventStatus::Cancelled,
+        Some("postponed") => EventStatus::Postponed,
+        _ => EventStatus::Scheduled,
+    };
+    let contact = reader.string("contact");
+
+    let start = start?;
+    let end = end.unwrap_or(start);
+    if end.end() < start.start() {
+        reader.error("end", Text::new(
+            format!("終了（{end}）が開始（{start}）より前です"),
+            format!("the end ({end}) is before the start ({start})"),
+        ));
+        return None;
+    }
+    if let Some(deadline) = registration_deadline
+        && deadline.start() > start.end()
+    {
+        reader.error("registration_deadline", Text::new(
+            format!("申込締切（{deadline}）が開始（{start}）より後です"),
+            format!("the registration deadline ({deadline}) is after the start ({start})"),
+        ));
+    }
+    Some(Event {
+        start,
+        end,
+        format: format?,
+        venue,
+        address,
+        online_url,
+        fee,
+        capacity,
+        registration_url,
+        registration_deadline,
+        organizer,
+        co_organizers,
+        event_status,
+        contact,
+    })
+}
+
+fn read_notice(reader: &mut Reader<'_>, organizer: String) -> Option<Notice> {
+    let opens = reader.when("opens");
+    let closes = reader.required_when("closes");
+    let max_amount = reader.int("max_amount");
+    let subsidy_rate = reader.string("subsidy_rate");
+    let eligibility = reader.string("eligibility");
+    let official_url = reader.url("official_url");
+    let closes = closes?;
+    if let Some(opens) = opens
+        && closes.end() < opens.start()
+    {
+        reader.error("closes", Text::new(
+            format!("締切（{closes}）が受付開始（{opens}）より前です"),
+            format!("`closes` ({closes}) is before `opens` ({opens})"),
+        ));
+        return None;
+    }
+    Some(Notice {
+        opens,
+        closes,
+        max_amount,
+        subsidy_rate,
+        eligibility,
+        organizer,
+        official_url,
+    })
+}
+
+/// A URL-safe slug: ASCII letters and digits lower-cased, runs of anything
+/// else a single `-`; non-ASCII letters are kept (browsers show them).
+pub fn slugify(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut dash = false;
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_alphanumeric() && !c.is_ascii() {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            out.push(c);
+        } else {
+            dash = true;
+        }
+    }
+    out
+}
+
+/// Gives each page and section the non-Markdown files beside it: everything
+/// in a page bundle's folder, and loose files in a section folder. Partner
+/// folders may only hold images and PDF.
+fn attach_assets(root: &Path, content_dir: &Path, files: &[PathBuf], content: &mut Content) {
+    let mut by_folder: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+    for file in files {
+        if file.extension().is_some_and(|e| e == "md") {
+            continue;
+        }
+        let rel = file.strip_prefix(content_dir).unwrap_or(file).to_string_lossy().replace('\\', "/");
+        let folder = rel.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_string());
+        if partner_of(&folder).is_some() {
+            let ext = file.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+            if !PARTNER_ASSET_TYPES.contains(&ext.as_str()) {
+                content.diagnostics.push(
+                    Diagnostic::error(
+                        display_path(root, file),
+                        Text::new(
+                            "パートナーのフォルダに置けるのは画像（png, jpg, gif, webp）と PDF だけです",
+                            "partner folders may only hold images (png, jpg, gif, webp) and PDF files",
+                        ),
+                    ),
+                );
+                continue;
+            }
+        }
+        by_folder.entry(folder).or_default().push(file.clone());
+    }
+    for page in &mut content.pages {
+        let is_bundle = page.source.rel.ends_with("/index.md") || page.source.rel.ends_with("/index.en.md");
+        if is_bundle {
+            let folder = page.source.rel.rsplit_once('/').map_or("", |(d, _)| d);
+            if let Some(assets) = by_folder.get(folder) {
+                page.assets = assets.clone();
+            }
+        }
+    }
+    let bundle_folders: Vec<String> = content
+        .pages
+        .iter()
+        .filter(|p| !p.assets.is_empty())
+        .filter_map(|p| p.source.rel.rsplit_once('/').map(|(d, _)| d.to_string()))
+        .collect();
+    for section in &mut content.sections {
+        if bundle_folders.contains(&section.path) {
+            continue;
+        }
+        if let Some(assets) = by_folder.get(&section.path) {
+            section.assets = assets.clone();
+        }
+    }
+}
+
+fn check_duplicate_translations(content: &mut Content) {
+    let mut seen: BTreeMap<(String, Lang), &Page> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for page in &content.pages {
+        if let Some(other) = seen.insert((page.key.clone(), page.lang), page) {
+            problems.push(Diagnostic::error(
+                &page.source.display,
+                Text::new(
+                    format!("{} と同じページの{}版がすでにあります", other.source.display.display(), page.lang.code()),
+                    format!("{} is already the {} version of this page", other.source.display.display(), page.lang.code()),
+                ),
+            ));
+        }
+    }
+    content.diagnostics.extend(problems);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_give_language_date_and_slug() {
+        let n = parse_file_name("2021-02-03-kickoff.en.md").unwrap();
+        assert_eq!(n.lang, Lang::En);
+        assert_eq!(n.stem, "kickoff");
+        assert_eq!(n.date, Some(When::parse("2021-02-03").unwrap()));
+        let n = parse_file_name("_index.md").unwrap();
+        assert!(n.is_section);
+        assert_eq!(n.lang, Lang::Ja);
+        assert_eq!(parse_file_name("a.fr.md").unwrap_err(), "fr");
+        assert_eq!(parse_file_name("2021-13-45-x.md").unwrap().date, None);
+    }
+
+    #[test]
+    fn slugs_are_ascii_where_they_can_be() {
+        assert_eq!(slugify("Hello World!"), "hello-world");
+        assert_eq!(slugify("2021-02 seminar"), "2021-02-seminar");
+        assert_eq!(slugify("事業 再生"), "事業-再生");
+    }
+}

@@ -1,0 +1,9 @@
+//! Loading and modelling the content tree.
+
+pub mod fields;
+pub mod frontmatter;
+pub mod load;
+pub mod model;
+
+pub use load::{Content, LoadOptions, load};
+pub use model::*;

@@ -1,0 +1,20 @@
+//! kpot: the K-POT portal generator and search server.
+//!
+//! Data flows one way: `content` and `data` load, `validate` and `catalog`
+//! check and place, `markdown` and `render` transform, `output` writes.
+
+pub mod build;
+pub mod catalog;
+pub mod config;
+pub mod content;
+pub mod data;
+pub mod diagnostics;
+pub mod encoding;
+pub mod format;
+pub mod markdown;
+pub mod output;
+pub mod render;
+pub mod templates;
+pub mod theme;
+pub mod validate;
+pub mod when;

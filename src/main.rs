@@ -1,0 +1,129 @@
+//! The `kpot` command line.
+
+use clap::{Args, Parser, Subcommand};
+use kpot::build::{BuildError, BuildOptions, build};
+use kpot::format::Lang;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// kpot builds the K-POT portal (Japanese at /, English at /en/) from the
+/// Markdown and YAML in a site folder.
+#[derive(Parser)]
+#[command(name = "kpot", version, about, long_about = None)]
+struct Cli {
+    /// The site folder (with config.toml, content/, data/, themes/).
+    #[arg(long, global = true, default_value = ".")]
+    root: PathBuf,
+    /// Language of messages: ja or en (default: from LANG, else ja).
+    #[arg(long, global = true, value_parser = ["ja", "en"])]
+    lang: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the site into public/ (HTML in both languages, sitemap); the
+    /// previous public/ is replaced only if the whole build succeeds.
+    Build(BuildArgs),
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    /// Fix "now" (RFC 3339 date-time or a date) for statuses such as
+    /// 受付中 and 締切間近, so the output is reproducible.
+    #[arg(long)]
+    now: Option<String>,
+    /// Include pages marked `draft = true`.
+    #[arg(long)]
+    drafts: bool,
+    /// Write the site here instead of ROOT/public.
+    #[arg(long, short = 'o')]
+    output_dir: Option<PathBuf>,
+}
+
+fn message_lang(flag: Option<&str>) -> Lang {
+    match flag {
+        Some("en") => Lang::En,
+        Some(_) => Lang::Ja,
+        None => match std::env::var("LANG") {
+            Ok(lang) if lang.starts_with("en") => Lang::En,
+            _ => Lang::Ja,
+        },
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let lang = message_lang(cli.lang.as_deref());
+    match cli.command {
+        Command::Build(args) => run_build(&cli.root, args, lang),
+    }
+}
+
+fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
+    let spinner = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(if lang == Lang::Ja { "ビルド中…" } else { "building…" });
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Some(bar)
+    } else {
+        None
+    };
+    let result = build(&BuildOptions {
+        root: root.to_path_buf(),
+        output_dir: args.output_dir,
+        now: args.now,
+        include_drafts: args.drafts,
+    });
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(report) => {
+            let warnings = report.warnings.len();
+            if warnings > 0 && warnings <= 20 {
+                for warning in &report.warnings {
+                    eprintln!("{}", warning.render(lang));
+                }
+            }
+            let seconds = report.elapsed.as_secs_f64();
+            match lang {
+                Lang::Ja => println!(
+                    "ビルド完了: 日本語 {} ページ、英語 {} ページ、ファイル {} 件、警告 {} 件、{seconds:.2} 秒",
+                    report.pages[0], report.pages[1], report.files, warnings
+                ),
+                Lang::En => println!(
+                    "built: {} Japanese pages, {} English pages, {} files, {} warnings in {seconds:.2} s",
+                    report.pages[0], report.pages[1], report.files, warnings
+                ),
+            }
+            if warnings > 20 {
+                eprintln!(
+                    "{}",
+                    match lang {
+                        Lang::Ja => "警告が多いため表示を省きました。kpot check で一覧できます。",
+                        Lang::En => "warnings not shown (too many); run kpot check to list them.",
+                    }
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(BuildError::Content(diagnostics)) => {
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            for d in &diagnostics {
+                eprintln!("{}", d.render(lang));
+            }
+            match lang {
+                Lang::Ja => eprintln!("ビルドを中止しました: エラー {errors} 件（public/ は変更していません）"),
+                Lang::En => eprintln!("build failed: {errors} errors (public/ was left unchanged)"),
+            }
+            ExitCode::from(1)
+        }
+        Err(BuildError::Fatal(text)) => {
+            eprintln!("kpot: {}", text.get(lang));
+            ExitCode::from(2)
+        }
+    }
+}

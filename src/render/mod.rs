@@ -1,0 +1,836 @@
+//! Rendering: from the loaded, checked content to the bytes of every output
+//! file. Nothing here touches the disk; `output` writes what this returns.
+
+mod lists;
+pub mod views;
+
+use crate::catalog::{Catalog, SectionEntry, section_pages};
+use crate::config::Config;
+use crate::content::{Content, PageKind, SectionType};
+use crate::data::Data;
+use crate::diagnostics::Diagnostic;
+use crate::format::Lang;
+use crate::markdown::Rendered;
+use crate::templates::template_error;
+use crate::theme::Theme;
+use chrono::{DateTime, FixedOffset};
+use lists::Paginated;
+use minijinja::{Environment, Value, context};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+/// One file of the built site.
+#[derive(Debug)]
+pub struct Output {
+    /// Relative to the output folder, `/`-separated: `en/events/index.html`.
+    pub path: String,
+    pub payload: Payload,
+}
+
+#[derive(Debug)]
+pub enum Payload {
+    Bytes(Vec<u8>),
+    /// A co-located asset or static file, copied as it is.
+    Copy(PathBuf),
+}
+
+/// Everything rendering reads, borrowed; built once per build.
+pub struct Site<'a> {
+    pub config: &'a Config,
+    pub data: &'a Data,
+    pub content: &'a Content,
+    pub catalog: &'a Catalog,
+    /// Rendered Markdown, by page index.
+    pub bodies: &'a [Rendered],
+    pub now: DateTime<FixedOffset>,
+    pub theme: &'a Theme,
+    pub env: &'a Environment<'static>,
+    /// Whether a page in `organizations/` is an organization's profile.
+    profiles: HashMap<String, usize>,
+}
+
+/// The taxonomies kpot generates pages for.
+pub const TAXONOMIES: [&str; 3] = ["categories", "regions", "organizers"];
+
+/// A unit of rendering work; jobs run in parallel.
+enum Job<'j> {
+    Item(usize),
+    SectionPage(&'j SectionEntry, Paginated),
+    Home(Lang),
+    TaxonomyList(&'static str, Lang),
+    TaxonomyTerm(&'static str, Lang, &'j lists::TermList, Paginated),
+    Councils(Lang),
+    Council(usize, Lang),
+    Organizations(Lang),
+    Organization(usize, Lang),
+    NotFound(Lang),
+}
+
+impl<'a> Site<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: &'a Config,
+        data: &'a Data,
+        content: &'a Content,
+        catalog: &'a Catalog,
+        bodies: &'a [Rendered],
+        now: DateTime<FixedOffset>,
+        theme: &'a Theme,
+        env: &'a Environment<'static>,
+    ) -> Site<'a> {
+        let profiles = content
+            .pages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.section == "organizations" && data.organization(&p.slug).is_some())
+            .map(|(i, p)| (format!("{}:{}", p.slug, p.lang.code()), i))
+            .collect();
+        Site {
+            config,
+            data,
+            content,
+            catalog,
+            bodies,
+            now,
+            theme,
+            env,
+            profiles,
+        }
+    }
+
+    /// Renders every output. Template errors are collected, not fatal one by
+    /// one, so an editor sees all of them.
+    pub fn render(&self) -> Result<Vec<Output>, Vec<Diagnostic>> {
+        let sections: Vec<(&SectionEntry, Vec<usize>, Vec<usize>)> = self
+            .catalog
+            .sections
+            .iter()
+            .filter(|entry| self.is_generic_section(entry))
+            .map(|entry| {
+                let (current, archive) = self.section_items(entry);
+                (entry, current, archive)
+            })
+            .collect();
+        let terms = lists::collect_terms(self);
+
+        let mut jobs: Vec<Job<'_>> = Vec::new();
+        for (index, item) in self.catalog.items.iter().enumerate() {
+            let page = &self.content.pages[item.page];
+            if self.profile_of(page).is_none() {
+                jobs.push(Job::Item(index));
+            }
+        }
+        for (entry, current, archive) in &sections {
+            let meta = crate::catalog::section_meta(self.content, entry);
+            if !meta.render {
+                continue;
+            }
+            if entry.url == Lang::Ja.prefix().to_string() + "/" || entry.url == "/en/" {
+                continue;
+            }
+            for page in lists::paginate(current, meta.paginate_by, &entry.url, &meta.paginate_path) {
+                jobs.push(Job::SectionPage(entry, page));
+            }
+            if !archive.is_empty() {
+                let url = format!("{}archive/", entry.url);
+                for mut page in lists::paginate(archive, meta.paginate_by, &url, &meta.paginate_path) {
+                    page.archive = true;
+                    jobs.push(Job::SectionPage(entry, page));
+                }
+            }
+        }
+        for lang in Lang::ALL {
+            jobs.push(Job::Home(lang));
+            jobs.push(Job::NotFound(lang));
+            for taxonomy in TAXONOMIES {
+                jobs.push(Job::TaxonomyList(taxonomy, lang));
+                for term in terms.iter().filter(|t| t.taxonomy == taxonomy && t.lang == lang) {
+                    for page in lists::paginate(&term.items, Some(self.config.taxonomy_paginate_by), &term.url, "page") {
+                        jobs.push(Job::TaxonomyTerm(taxonomy, lang, term, page));
+                    }
+                }
+            }
+            if !self.data.councils.is_empty() {
+                jobs.push(Job::Councils(lang));
+                for index in 0..self.data.councils.len() {
+                    jobs.push(Job::Council(index, lang));
+                }
+            }
+            if !self.data.organizations.is_empty() {
+                jobs.push(Job::Organizations(lang));
+                for index in 0..self.data.organizations.len() {
+                    jobs.push(Job::Organization(index, lang));
+                }
+            }
+        }
+
+        let results: Vec<Result<Output, Diagnostic>> = jobs
+            .par_iter()
+            .map(|job| self.run(job, &terms))
+            .collect();
+        let mut outputs = Vec::with_capacity(results.len() + 16);
+        let mut errors = Vec::new();
+        for result in results {
+            match result {
+                Ok(output) => outputs.push(output),
+                Err(diagnostic) => {
+                    if !errors.iter().any(|e: &Diagnostic| e.message == diagnostic.message && e.file == diagnostic.file) {
+                        errors.push(diagnostic);
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        outputs.push(self.sitemap(&sections, &terms));
+        outputs.push(Output {
+            path: "robots.txt".into(),
+            payload: Payload::Bytes(
+                format!(
+                    "User-agent: *\nAllow: /\n\nSitemap: {}\n",
+                    self.config.absolute("/sitemap.xml")
+                )
+                .into_bytes(),
+            ),
+        });
+        outputs.extend(self.aliases());
+        outputs.extend(self.assets());
+        outputs.extend(self.static_files());
+        Ok(outputs)
+    }
+
+    fn run(&self, job: &Job<'_>, terms: &[lists::TermList]) -> Result<Output, Diagnostic> {
+        match job {
+            Job::Item(index) => self.render_item(*index),
+            Job::SectionPage(entry, page) => self.render_section(entry, page),
+            Job::Home(lang) => self.render_home(*lang, terms),
+            Job::TaxonomyList(taxonomy, lang) => self.render_taxonomy_list(taxonomy, *lang, terms),
+            Job::TaxonomyTerm(taxonomy, lang, term, page) => {
+                self.render_term(taxonomy, *lang, term, page)
+            }
+            Job::Councils(lang) => self.render_councils(*lang),
+            Job::Council(index, lang) => self.render_council(*index, *lang),
+            Job::Organizations(lang) => self.render_organizations(*lang),
+            Job::Organization(index, lang) => self.render_organization(*index, *lang),
+            Job::NotFound(lang) => {
+                let url = format!("{}/404.html", lang.prefix());
+                let ctx = context! { ..self.base(*lang, &url, Alternates::Same("/404.html")) };
+                Ok(Output {
+                    path: url.trim_start_matches('/').to_string(),
+                    payload: Payload::Bytes(self.template("404.html", ctx)?),
+                })
+            }
+        }
+    }
+
+    fn profile_of(&self, page: &crate::content::Page) -> Option<usize> {
+        if page.section != "organizations" {
+            return None;
+        }
+        self.data
+            .organizations
+            .iter()
+            .position(|org| org.id == page.slug)
+    }
+
+    /// Sections with a dedicated generator (home, councils, organizations)
+    /// are not rendered as plain lists.
+    fn is_generic_section(&self, entry: &SectionEntry) -> bool {
+        let folder = &self.content.sections[entry.section].path;
+        !(folder == "councils" && !self.data.councils.is_empty()
+            || folder == "organizations" && !self.data.organizations.is_empty())
+    }
+
+    fn template(&self, name: &str, ctx: Value) -> Result<Vec<u8>, Diagnostic> {
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|err| template_error(name, &err))?;
+        template
+            .render(ctx)
+            .map(String::into_bytes)
+            .map_err(|err| template_error(name, &err))
+    }
+
+    /// The context every template gets: language, strings, site, language
+    /// switch and alternates, navigation.
+    fn base(&self, lang: Lang, url: &str, alternates: Alternates<'_>) -> Value {
+        let other = match lang {
+            Lang::Ja => Lang::En,
+            Lang::En => Lang::Ja,
+        };
+        let (other_url, hreflang, noindex, canonical) = match alternates {
+            Alternates::Same(path) => {
+                let other_url = format!("{}{}", other.prefix(), path);
+                let both = vec![
+                    (Lang::Ja.code(), self.config.absolute(&format!("{}{}", Lang::Ja.prefix(), path))),
+                    (Lang::En.code(), self.config.absolute(&format!("{}{}", Lang::En.prefix(), path))),
+                ];
+                (other_url, both, false, self.config.absolute(url))
+            }
+            Alternates::Item { other_url, other_is_fallback, self_is_fallback, original } => {
+                let mut list = vec![(lang.code(), self.config.absolute(url))];
+                if self_is_fallback {
+                    list.clear();
+                }
+                if !other_is_fallback {
+                    list.push((other.code(), self.config.absolute(other_url)));
+                }
+                list.sort();
+                let canonical = match original {
+                    Some(original) => self.config.absolute(original),
+                    None => self.config.absolute(url),
+                };
+                (other_url.to_string(), list, self_is_fallback, canonical)
+            }
+        };
+        let hreflang: Vec<Value> = hreflang
+            .into_iter()
+            .map(|(code, href)| context! { lang => code, href => href })
+            .collect();
+        let nav: Vec<Value> = [
+            ("programs", "/programs/"),
+            ("events", "/events/"),
+            ("notices", "/notices/"),
+            ("councils", "/councils/"),
+            ("organizations", "/organizations/"),
+            ("about", "/about/"),
+        ]
+        .iter()
+        .map(|(key, path)| {
+            let href = format!("{}{}", lang.prefix(), path);
+            context! { key => *key, url => href.clone(), active => url.starts_with(&href) }
+        })
+        .collect();
+        context! {
+            lang => lang.code(),
+            t => ser(self.theme.strings(lang)),
+            site => context! {
+                title => self.config.title(lang),
+                description => self.config.description(lang),
+                base_url => self.config.base_url.trim_end_matches('/'),
+                home => format!("{}/", lang.prefix()),
+            },
+            now => self.now.to_rfc3339(),
+            current_url => url,
+            canonical => canonical,
+            noindex => noindex,
+            alternates => hreflang,
+            switch => context! { lang => other.code(), url => other_url },
+            nav => nav,
+        }
+    }
+
+    fn render_item(&self, index: usize) -> Result<Output, Diagnostic> {
+        let item = &self.catalog.items[index];
+        let page = &self.content.pages[item.page];
+        let view = self.page_view(index, true);
+        let other = match item.lang {
+            Lang::Ja => Lang::En,
+            Lang::En => Lang::Ja,
+        };
+        let other_item = self.catalog.item(&page.key, other);
+        let base = self.base(
+            item.lang,
+            &item.url,
+            Alternates::Item {
+                other_url: other_item.map_or(item.url.as_str(), |o| o.url.as_str()),
+                other_is_fallback: other_item.is_none_or(|o| o.fallback),
+                self_is_fallback: item.fallback,
+                original: view.original_url.as_deref(),
+            },
+        );
+        let section_template = self
+            .content
+            .sections
+            .iter()
+            .find(|s| s.path == page.section && s.lang == page.lang)
+            .and_then(|s| s.meta.page_template.clone());
+        let template = page
+            .meta
+            .template
+            .clone()
+            .or(section_template)
+            .unwrap_or_else(|| match page.kind {
+                PageKind::Event(_) => "event.html".into(),
+                PageKind::Notice(_) => "notice.html".into(),
+                PageKind::Program(_) => "program.html".into(),
+                PageKind::Plain => "page.html".into(),
+            });
+        let windows: Vec<Value> = if page.key == "programs/management-innovation-plan.md" {
+            self.data
+                .windows
+                .iter()
+                .map(|w| {
+                    context! {
+                        name => w.name.get(item.lang),
+                        kind => ser(w.kind),
+                        phone => w.phone.clone(),
+                        area => w.area.as_ref().map(|a| a.get(item.lang)),
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let ctx = context! {
+            page => ser(&view),
+            windows => windows,
+            ..base
+        };
+        Ok(Output {
+            path: index_path(&item.url),
+            payload: Payload::Bytes(self.template(&template, ctx)?),
+        })
+    }
+
+    fn summaries(&self, items: &[usize]) -> Vec<Value> {
+        items
+            .iter()
+            .map(|&i| ser(self.page_view(i, false)))
+            .collect()
+    }
+
+    fn render_section(&self, entry: &SectionEntry, paginated: &Paginated) -> Result<Output, Diagnostic> {
+        let section = &self.content.sections[entry.section];
+        let meta = &section.meta;
+        let body = if entry.fallback {
+            None
+        } else {
+            Some(self.section_body(entry))
+        };
+        let url = paginated.url.clone();
+        let path_in_lang = entry.url.strip_prefix(entry.lang.prefix()).unwrap_or(&entry.url);
+        let base = self.base(entry.lang, &url, Alternates::Same(path_in_lang));
+        let kind = match SectionType::of(&format!("{}/", section.path)) {
+            SectionType::Events => "events",
+            SectionType::Notices => "notices",
+            SectionType::Programs => "programs",
+            SectionType::Other => "pages",
+        };
+        let organization = crate::content::load::partner_of(&section.path)
+            .and_then(|id| self.data.organization(id))
+            .map(|org| self.organization_view(org, entry.lang));
+        let ctx = context! {
+            section => context! {
+                title => meta.title.clone().unwrap_or_default(),
+                description => meta.description.clone(),
+                content => body,
+                url => entry.url.clone(),
+                path => section.path.clone(),
+                kind => kind,
+                fallback => entry.fallback,
+                organization => organization.map(ser),
+                archive_url => (kind == "events" && section.path == "events").then(|| format!("{}archive/", entry.url)),
+                extra => ser(&meta.extra),
+            },
+            archive => paginated.archive,
+            paginator => self.paginator_value(paginated),
+            ..base
+        };
+        let template = meta.template.clone().unwrap_or_else(|| "section.html".into());
+        Ok(Output {
+            path: index_path(&url),
+            payload: Payload::Bytes(self.template(&template, ctx)?),
+        })
+    }
+
+    fn section_body(&self, entry: &SectionEntry) -> String {
+        let section = &self.content.sections[entry.section];
+        crate::markdown::render(&section.body, &self.catalog.links(entry.lang))
+            .0
+            .html
+    }
+
+    fn paginator_value(&self, paginated: &Paginated) -> Value {
+        context! {
+            number => paginated.number,
+            total_pages => paginated.total_pages,
+            total_items => paginated.total_items,
+            items => self.summaries(&paginated.items),
+            prev_url => paginated.prev_url.clone(),
+            next_url => paginated.next_url.clone(),
+            pages => paginated.links.iter().map(|(n, u)| context! { number => *n, url => u.clone(), current => *n == paginated.number }).collect::<Vec<_>>(),
+        }
+    }
+
+    /// A section's items in a language, ordered: for events, current ones
+    /// soonest first and past ones (the archive) latest first; for notices,
+    /// open and closing, then upcoming, then closed; else Zola's `sort_by`.
+    fn section_items(&self, entry: &SectionEntry) -> (Vec<usize>, Vec<usize>) {
+        let section = &self.content.sections[entry.section];
+        let mut keys: Vec<&str> = section_pages(self.content, &section.path)
+            .into_iter()
+            .map(|p| self.content.pages[p].key.as_str())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let items: Vec<usize> = keys
+            .into_iter()
+            .filter_map(|key| self.catalog.item_index(key, entry.lang))
+            .filter(|&i| self.profile_of(&self.content.pages[self.catalog.items[i].page]).is_none())
+            .collect();
+        lists::order(self, items, &section.path, &section.meta)
+    }
+
+    fn render_home(&self, lang: Lang, terms: &[lists::TermList]) -> Result<Output, Diagnostic> {
+        let url = format!("{}/", lang.prefix());
+        let base = self.base(lang, &url, Alternates::Same("/"));
+        let home = self.catalog.section("", lang);
+        let (title, description, body) = match home {
+            Some(entry) => {
+                let meta = &self.content.sections[entry.section].meta;
+                (
+                    meta.title.clone(),
+                    meta.description.clone(),
+                    (!entry.fallback).then(|| self.section_body(entry)),
+                )
+            }
+            None => (None, None, None),
+        };
+        let home_lists = lists::home(self, lang);
+        let term_summary = |taxonomy: &str| -> Vec<Value> {
+            terms
+                .iter()
+                .filter(|t| t.taxonomy == taxonomy && t.lang == lang)
+                .map(|t| context! { slug => t.slug.clone(), name => t.name.clone(), url => t.url.clone(), count => t.items.len() })
+                .collect()
+        };
+        let ctx = context! {
+            section => context! { title => title, description => description, content => body },
+            open_notices => self.summaries(&home_lists.open_notices),
+            upcoming_events => self.summaries(&home_lists.upcoming_events),
+            programs => self.summaries(&home_lists.programs),
+            recent => self.summaries(&home_lists.recent),
+            categories => term_summary("categories"),
+            regions => term_summary("regions"),
+            ..base
+        };
+        Ok(Output {
+            path: index_path(&url),
+            payload: Payload::Bytes(self.template("index.html", ctx)?),
+        })
+    }
+
+    fn render_taxonomy_list(&self, taxonomy: &str, lang: Lang, terms: &[lists::TermList]) -> Result<Output, Diagnostic> {
+        let url = format!("{}/{}/", lang.prefix(), taxonomy);
+        let base = self.base(lang, &url, Alternates::Same(&format!("/{taxonomy}/")));
+        let list: Vec<Value> = terms
+            .iter()
+            .filter(|t| t.taxonomy == taxonomy && t.lang == lang)
+            .map(|t| context! { slug => t.slug.clone(), name => t.name.clone(), url => t.url.clone(), count => t.items.len() })
+            .collect();
+        let ctx = context! { taxonomy => taxonomy, terms => list, ..base };
+        Ok(Output {
+            path: index_path(&url),
+            payload: Payload::Bytes(self.template("taxonomy_list.html", ctx)?),
+        })
+    }
+
+    fn render_term(&self, taxonomy: &str, lang: Lang, term: &lists::TermList, paginated: &Paginated) -> Result<Output, Diagnostic> {
+        let path = format!("/{}/{}/", taxonomy, term.slug);
+        let base = self.base(lang, &paginated.url, Alternates::Same(&path));
+        let ctx = context! {
+            taxonomy => taxonomy,
+            term => context! { slug => term.slug.clone(), name => term.name.clone(), url => term.url.clone(), count => term.items.len() },
+            paginator => self.paginator_value(paginated),
+            ..base
+        };
+        Ok(Output {
+            path: index_path(&paginated.url),
+            payload: Payload::Bytes(self.template("taxonomy_single.html", ctx)?),
+        })
+    }
+
+    fn special_section(&self, folder: &str, lang: Lang) -> Value {
+        match self.catalog.section(folder, lang) {
+            Some(entry) => {
+                let meta = &self.content.sections[entry.section].meta;
+                context! {
+                    title => meta.title.clone(),
+                    description => meta.description.clone(),
+                    content => (!entry.fallback).then(|| self.section_body(entry)),
+                    fallback => entry.fallback,
+                }
+            }
+            None => context! {},
+        }
+    }
+
+    fn render_councils(&self, lang: Lang) -> Result<Output, Diagnostic> {
+        let url = format!("{}/councils/", lang.prefix());
+        let base = self.base(lang, &url, Alternates::Same("/councils/"));
+        let councils: Vec<serde_json::Value> = self
+            .data
+            .councils
+            .iter()
+            .map(|c| self.council_view(c, lang))
+            .collect();
+        let ctx = context! {
+            section => self.special_section("councils", lang),
+            councils => ser(&councils),
+            as_of => self.data.councils_as_of.map(|d| d.to_string()),
+            ..base
+        };
+        Ok(Output {
+            path: index_path(&url),
+            payload: Payload::Bytes(self.template("councils.html", ctx)?),
+        })
+    }
+
+    fn render_council(&self, index: usize, lang: Lang) -> Result<Output, Diagnostic> {
+        let council = &self.data.councils[index];
+        let path = format!("/councils/{}/", council.prefecture);
+        let url = format!("{}{}", lang.prefix(), path);
+        let base = self.base(lang, &url, Alternates::Same(&path));
+        let ctx = context! {
+            council => ser(self.council_view(council, lang)),
+            section => self.special_section("councils", lang),
+            as_of => self.data.councils_as_of.map(|d| d.to_string()),
+            ..base
+        };
+        Ok(Output {
+            path: index_path(&url),
+            payload: Payload::Bytes(self.template("council.html", ctx)?),
+        })
+    }
+
+    fn render_organizations(&self, lang: Lang) -> Result<Output, Diagnostic> {
+        let url = format!("{}/organizations/", lang.prefix());
+        let base = self.base(lang, &url, Alternates::Same("/organizations/"));
+        let orgs: Vec<serde_json::Value> = self
+            .data
+            .organizations
+            .iter()
+            .map(|o| self.organization_view(o, lang))
+            .collect();
+        let ctx = context! {
+            section => self.special_section("organizations", lang),
+            organizations => ser(&orgs),
+            ..base
+        };
+        Ok(Output {
+            path: index_path(&url),
+            payload: Payload::Bytes(self.template("organizations.html", ctx)?),
+        })
+    }
+
+    fn render_organization(&self, index: usize, lang: Lang) -> Result<Output, Diagnostic> {
+        let org = &self.data.organizations[index];
+        let path = format!("/organizations/{}/", org.id);
+        let url = format!("{}{}", lang.prefix(), path);
+        let profile = self
+            .profiles
+            .get(&format!("{}:{}", org.id, lang.code()))
+            .map(|&p| {
+                let page = &self.content.pages[p];
+                context! {
+                    title => page.meta.title.clone(),
+                    description => page.meta.description.clone(),
+                    content => self.bodies[p].html.clone(),
+                }
+            });
+        let has_ja_profile = self.profiles.contains_key(&format!("{}:ja", org.id));
+        let base = self.base(lang, &url, Alternates::Same(&path));
+        let items = lists::organization_items(self, &org.id, lang);
+        let ctx = context! {
+            organization => ser(self.organization_view(org, lang)),
+            profile => profile,
+            profile_in_japanese_only => lang == Lang::En && has_ja_profile && !self.profiles.contains_key(&format!("{}:en", org.id)),
+            events => self.summaries(&items.events),
+            past_events => self.summaries(&items.past_events),
+            notices => self.summaries(&items.notices),
+            programs => self.summaries(&items.programs),
+            calendar_url => format!("{}/organizations/{}/calendar.ics", lang.prefix(), org.id),
+            ..base
+        };
+        Ok(Output {
+            path: index_path(&url),
+            payload: Payload::Bytes(self.template("organization.html", ctx)?),
+        })
+    }
+
+    /// `sitemap.xml` with the language alternates of every indexable page;
+    /// English fallbacks are left out (they are `noindex`).
+    fn sitemap(&self, sections: &[(&SectionEntry, Vec<usize>, Vec<usize>)], terms: &[lists::TermList]) -> Output {
+        let mut urls: BTreeMap<String, (Option<String>, Vec<(&str, String)>)> = BTreeMap::new();
+        for item in &self.catalog.items {
+            if item.fallback {
+                continue;
+            }
+            let page = &self.content.pages[item.page];
+            let mut alternates = Vec::new();
+            for lang in Lang::ALL {
+                if let Some(other) = self.catalog.item(&page.key, lang)
+                    && !other.fallback
+                {
+                    alternates.push((lang.code(), self.config.absolute(&other.url)));
+                }
+            }
+            if alternates.len() < 2 {
+                alternates.clear();
+            }
+            let lastmod = page.meta.updated.or(page.meta.date).map(|d| d.day().to_string());
+            urls.insert(self.config.absolute(&item.url), (lastmod, alternates));
+        }
+        let mut both = |path: String| {
+            let alternates: Vec<(&str, String)> = Lang::ALL
+                .iter()
+                .map(|l| (l.code(), self.config.absolute(&format!("{}{}", l.prefix(), path))))
+                .collect();
+            for (_, url) in &alternates {
+                urls.insert(url.clone(), (None, alternates.clone()));
+            }
+        };
+        both("/".into());
+        for (entry, _, _) in sections {
+            if entry.lang == Lang::Ja && !entry.url.is_empty() && entry.url != "/" {
+                both(entry.url.clone());
+            }
+        }
+        for term in terms.iter().filter(|t| t.lang == Lang::Ja) {
+            both(term.url.clone());
+        }
+        for council in &self.data.councils {
+            both(format!("/councils/{}/", council.prefecture));
+        }
+        if !self.data.councils.is_empty() {
+            both("/councils/".into());
+        }
+        for org in &self.data.organizations {
+            both(format!("/organizations/{}/", org.id));
+        }
+        let mut xml = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
+        );
+        for (loc, (lastmod, alternates)) in &urls {
+            xml.push_str("  <url>\n    <loc>");
+            xml.push_str(&xml_escape(loc));
+            xml.push_str("</loc>\n");
+            if let Some(lastmod) = lastmod {
+                xml.push_str(&format!("    <lastmod>{lastmod}</lastmod>\n"));
+            }
+            for (code, href) in alternates {
+                xml.push_str(&format!(
+                    "    <xhtml:link rel=\"alternate\" hreflang=\"{code}\" href=\"{}\"/>\n",
+                    xml_escape(href)
+                ));
+            }
+            xml.push_str("  </url>\n");
+        }
+        xml.push_str("</urlset>\n");
+        Output {
+            path: "sitemap.xml".into(),
+            payload: Payload::Bytes(xml.into_bytes()),
+        }
+    }
+
+    /// Redirect pages for `aliases`, as Zola writes them.
+    fn aliases(&self) -> Vec<Output> {
+        let mut out = Vec::new();
+        for item in self.catalog.items.iter().filter(|i| !i.fallback) {
+            let page = &self.content.pages[item.page];
+            for alias in &page.meta.aliases {
+                let Some(path) = crate::catalog::clean_alias(alias) else { continue };
+                let target = xml_escape(&item.url);
+                let html = format!(
+                    "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title><link rel=\"canonical\" href=\"{}\"><meta http-equiv=\"refresh\" content=\"0; url={}\"></head><body><a href=\"{}\">{}</a></body></html>\n",
+                    item.lang.code(),
+                    xml_escape(&page.meta.title),
+                    xml_escape(&self.config.absolute(&item.url)),
+                    target,
+                    target,
+                    xml_escape(&page.meta.title),
+                );
+                let path = if path.ends_with(".html") { path } else { format!("{path}/index.html") };
+                out.push(Output { path, payload: Payload::Bytes(html.into_bytes()) });
+            }
+        }
+        out
+    }
+
+    /// Co-located files, copied beside the page or section that owns them.
+    fn assets(&self) -> Vec<Output> {
+        let mut out = Vec::new();
+        for item in self.catalog.items.iter().filter(|i| !i.fallback) {
+            let page = &self.content.pages[item.page];
+            for asset in &page.assets {
+                if let Some(name) = asset.file_name() {
+                    out.push(Output {
+                        path: format!("{}{}", item.url.trim_start_matches('/'), name.to_string_lossy()),
+                        payload: Payload::Copy(asset.clone()),
+                    });
+                }
+            }
+        }
+        for entry in self.catalog.sections.iter().filter(|s| s.lang == Lang::Ja) {
+            let section = &self.content.sections[entry.section];
+            for asset in &section.assets {
+                if let Some(name) = asset.file_name() {
+                    out.push(Output {
+                        path: format!("{}{}", entry.url.trim_start_matches('/'), name.to_string_lossy()),
+                        payload: Payload::Copy(asset.clone()),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn static_files(&self) -> Vec<Output> {
+        self.theme
+            .static_files
+            .iter()
+            .map(|(name, bytes)| Output {
+                path: name.clone(),
+                payload: Payload::Bytes(bytes.clone()),
+            })
+            .collect()
+    }
+}
+
+/// How a page relates to its other-language version.
+enum Alternates<'u> {
+    /// Generated pages that exist at the same path in both languages.
+    Same(&'u str),
+    Item {
+        other_url: &'u str,
+        other_is_fallback: bool,
+        self_is_fallback: bool,
+        original: Option<&'u str>,
+    },
+}
+
+/// A serializable value as a template value.
+fn ser<T: serde::Serialize>(value: T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
+/// `/en/events/` → `en/events/index.html`.
+pub fn index_path(url: &str) -> String {
+    let trimmed = url.trim_start_matches('/');
+    if trimmed.is_empty() {
+        "index.html".into()
+    } else if trimmed.ends_with('/') {
+        format!("{trimmed}index.html")
+    } else {
+        format!("{trimmed}/index.html")
+    }
+}
+
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

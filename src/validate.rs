@@ -1,0 +1,144 @@
+//! Checks that need more than one file: references between content and
+//! data, and links between pages.
+
+use crate::catalog::Catalog;
+use crate::content::{Content, PageKind};
+use crate::data::Data;
+use crate::diagnostics::{Diagnostic, Text, suggest};
+use crate::markdown::{LinkProblem, LinkProblemKind, Rendered};
+use std::collections::{BTreeSet, HashMap};
+
+/// Taxonomies a page may use; the organizers taxonomy comes from the
+/// `organizer` field, not from front matter.
+pub const PAGE_TAXONOMIES: [&str; 2] = ["categories", "regions"];
+
+/// Organizers must be known partners; taxonomies must be known kinds.
+pub fn references(content: &Content, data: &Data) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let ids: Vec<&str> = data.organizations.iter().map(|o| o.id.as_str()).collect();
+    for page in &content.pages {
+        if let Some(org) = page.kind.organizer()
+            && data.organization(org).is_none()
+        {
+            let line = line_of_key(&page.source.path, "organizer");
+            let mut d = Diagnostic::error(
+                &page.source.display,
+                Text::new(
+                    format!("organizer `{org}` は data/organizations.yaml にありません"),
+                    format!("organizer `{org}` is not in data/organizations.yaml"),
+                ),
+            )
+            .at(line, 1)
+            .field("extra.organizer");
+            if let Some(hint) = suggest(org, ids.iter().copied()) {
+                d = d.help(Text::new(format!("`{hint}` ではありませんか？"), format!("did you mean `{hint}`?")));
+            }
+            diagnostics.push(d);
+        }
+        if let PageKind::Event(event) = &page.kind {
+            for co in &event.co_organizers {
+                let looks_like_id = co.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                if looks_like_id && data.organization(co).is_none() && co.contains('-') {
+                    diagnostics.push(
+                        Diagnostic::warning(
+                            &page.source.display,
+                            Text::new(
+                                format!("co_organizers の `{co}` は登録された機関 ID ではないので、名前として表示します"),
+                                format!("co-organizer `{co}` is not a known organization id; it is shown as a name"),
+                            ),
+                        )
+                        .field("extra.co_organizers"),
+                    );
+                }
+            }
+        }
+        for name in page.meta.taxonomies.keys() {
+            if !PAGE_TAXONOMIES.contains(&name.as_str()) {
+                let mut d = Diagnostic::warning(
+                    &page.source.display,
+                    Text::new(
+                        format!("分類 `{name}` は使われていません（categories と regions のみ）"),
+                        format!("the taxonomy `{name}` is not used (only categories and regions)"),
+                    ),
+                )
+                .field(format!("taxonomies.{name}"));
+                if let Some(hint) = suggest(name, PAGE_TAXONOMIES) {
+                    d = d.help(Text::new(format!("`{hint}` ではありませんか？"), format!("did you mean `{hint}`?")));
+                }
+                diagnostics.push(d);
+            }
+        }
+    }
+    diagnostics
+}
+
+/// Reports broken `@/` links, unsafe link schemes and anchors that name no
+/// heading of their target.
+pub fn links(content: &Content, catalog: &Catalog, bodies: &[Rendered], problems: &[Vec<LinkProblem>]) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    let mut anchors: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for (page, body) in content.pages.iter().zip(bodies) {
+        anchors
+            .entry(page.key.as_str())
+            .or_default()
+            .extend(body.headings.iter().map(|h| h.id.as_str()));
+    }
+    for ((page, body), problems) in content.pages.iter().zip(bodies).zip(problems) {
+        for problem in problems {
+            let line = page.body_line + problem.line - 1;
+            let d = match problem.kind {
+                LinkProblemKind::Missing => Diagnostic::error(
+                    &page.source.display,
+                    Text::new(
+                        format!("リンク先 {} のページがありません", problem.target),
+                        format!("the link {} points to no page", problem.target),
+                    ),
+                )
+                .help(Text::new(
+                    "@/ の後に content/ からのファイルのパスを書きます（例: @/programs/yorozu.md）",
+                    "after @/ write the file's path from content/ (e.g. @/programs/yorozu.md)",
+                )),
+                LinkProblemKind::Scheme => Diagnostic::error(
+                    &page.source.display,
+                    Text::new(
+                        format!("リンク {} は使えません（http, https, mailto, tel のみ）", problem.target),
+                        format!("the link {} is not allowed (only http, https, mailto and tel)", problem.target),
+                    ),
+                ),
+            };
+            diagnostics.push(d.at(line, 1));
+        }
+        for link in &body.anchor_links {
+            let key = crate::content::load::translation_key(link.path.trim_start_matches('/'));
+            let known = anchors.get(key.as_str());
+            if known.is_some_and(|ids| !ids.contains(link.anchor.as_str())) {
+                let mut d = Diagnostic::error(
+                    &page.source.display,
+                    Text::new(
+                        format!("リンク先 @/{}#{} の見出しがありません", link.path, link.anchor),
+                        format!("the link @/{}#{} names no heading of that page", link.path, link.anchor),
+                    ),
+                )
+                .at(page.body_line + link.line - 1, 1);
+                if let Some(hint) = known.and_then(|ids| suggest(&link.anchor, ids.iter().copied())) {
+                    d = d.help(Text::new(format!("`#{hint}` ではありませんか？"), format!("did you mean `#{hint}`?")));
+                }
+                diagnostics.push(d);
+            }
+        }
+    }
+    let _ = catalog;
+    diagnostics
+}
+
+/// The file line where `key` is set, for diagnostics raised after loading.
+fn line_of_key(path: &std::path::Path, key: &str) -> usize {
+    let Ok(text) = std::fs::read_to_string(path) else { return 0 };
+    text.lines()
+        .position(|line| {
+            let t = line.trim_start();
+            t.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(['=', ':']))
+        })
+        .map_or(0, |i| i + 1)
+}
