@@ -47,22 +47,32 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let started = Instant::now();
     let root = &options.root;
     let now = when::now_or(options.now.as_deref()).map_err(|err| {
-        BuildError::Fatal(Text::new(format!("--now を読めません: {err}"), format!("cannot read --now: {err}")))
+        BuildError::Fatal(Text::new(
+            format!("--now を読めません: {err}"),
+            format!("cannot read --now: {err}"),
+        ))
     })?;
     let mut diagnostics = Diagnostics::default();
 
     let config = config::load(root).map_err(|d| BuildError::Content(vec![d]))?;
     let theme = theme::load(root, &config.theme).map_err(|d| BuildError::Content(vec![d]))?;
-    let env = templates::environment(&theme, &config.base_url).map_err(|d| BuildError::Content(vec![d]))?;
+    let env = templates::environment(&theme, &config.base_url)
+        .map_err(|d| BuildError::Content(vec![d]))?;
     let (data, data_problems) = data::load(root);
     diagnostics.extend(data_problems);
-    let content = content::load(root, LoadOptions { include_drafts: options.include_drafts });
+    let content = content::load(
+        root,
+        LoadOptions {
+            include_drafts: options.include_drafts,
+        },
+    );
     let content = {
         let mut content = content;
         diagnostics.extend(std::mem::take(&mut content.diagnostics));
         content
     };
     diagnostics.extend(validate::references(&content, &data));
+    diagnostics.extend(validate::templates(&content, &theme));
     let (catalog, catalog_problems) = catalog::build(&content);
     diagnostics.extend(catalog_problems);
 
@@ -78,13 +88,21 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         return Err(BuildError::Content(diagnostics.sorted()));
     }
 
-    let site = Site::new(&config, &data, &content, &catalog, &bodies, now, &theme, &env);
+    let site = Site::new(
+        &config, &data, &content, &catalog, &bodies, now, &theme, &env,
+    );
     let mut outputs: Vec<Output> = site.render().map_err(BuildError::Content)?;
     outputs.extend(site_static_files(root).map_err(|err| {
-        BuildError::Fatal(Text::new(format!("static を読めません: {err}"), format!("cannot read static/: {err}")))
+        BuildError::Fatal(Text::new(
+            format!("static を読めません: {err}"),
+            format!("cannot read static/: {err}"),
+        ))
     })?);
 
-    let target = options.output_dir.clone().unwrap_or_else(|| root.join("public"));
+    let target = options
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| root.join("public"));
     let files = output::write_atomically(&target, &outputs).map_err(|err| {
         BuildError::Fatal(Text::new(
             format!("{} に書き込めません: {err}", target.display()),

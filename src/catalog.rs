@@ -47,7 +47,9 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn item(&self, key: &str, lang: Lang) -> Option<&Item> {
-        self.by_key.get(&(key.to_string(), lang)).map(|&i| &self.items[i])
+        self.by_key
+            .get(&(key.to_string(), lang))
+            .map(|&i| &self.items[i])
     }
 
     pub fn item_index(&self, key: &str, lang: Lang) -> Option<usize> {
@@ -67,11 +69,13 @@ impl Catalog {
             .filter(move |(_, item)| item.lang == lang)
     }
 
-
     /// A resolver for `@/` links written in a page of `lang`: the link goes
     /// to the same language's version of the target.
     pub fn links(&self, lang: Lang) -> CatalogLinks<'_> {
-        CatalogLinks { catalog: self, lang }
+        CatalogLinks {
+            catalog: self,
+            lang,
+        }
     }
 }
 
@@ -118,7 +122,12 @@ pub fn build(content: &Content) -> (Catalog, Vec<Diagnostic>) {
                 (None, None, None) => continue,
             };
             let url = section_url(folder, lang);
-            claim(&mut claimed, &url, &section_display(&content.sections[section]), &mut diagnostics);
+            claim(
+                &mut claimed,
+                &url,
+                &section_display(&content.sections[section]),
+                &mut diagnostics,
+            );
             catalog
                 .by_folder
                 .insert((folder.to_string(), lang), catalog.sections.len());
@@ -175,7 +184,9 @@ pub fn build(content: &Content) -> (Catalog, Vec<Diagnostic>) {
         if page.lang == Lang::En && !catalog.by_key.contains_key(&(page.key.clone(), Lang::Ja)) {
             if let Ok(url) = page_url(page, Lang::Ja) {
                 claim(&mut claimed, &url, &page.source.display, &mut diagnostics);
-                catalog.by_key.insert((page.key.clone(), Lang::Ja), catalog.items.len());
+                catalog
+                    .by_key
+                    .insert((page.key.clone(), Lang::Ja), catalog.items.len());
                 catalog.items.push(Item {
                     page: index,
                     lang: Lang::Ja,
@@ -317,7 +328,11 @@ fn check_partner_prefix(page: &Page, url: &str) -> Option<Diagnostic> {
                 format!("the URL {url} is outside this folder's URL prefix {prefix}"),
             ),
         )
-        .field(if page.meta.path.is_some() { "path" } else { "slug" }),
+        .field(if page.meta.path.is_some() {
+            "path"
+        } else {
+            "slug"
+        }),
     )
 }
 

@@ -170,14 +170,50 @@ prefectures![
     ("kagawa", "香川県", "Kagawa", "四国", "Shikoku"),
     ("ehime", "愛媛県", "Ehime", "四国", "Shikoku"),
     ("kochi", "高知県", "Kochi", "四国", "Shikoku"),
-    ("fukuoka", "福岡県", "Fukuoka", "九州・沖縄", "Kyushu and Okinawa"),
+    (
+        "fukuoka",
+        "福岡県",
+        "Fukuoka",
+        "九州・沖縄",
+        "Kyushu and Okinawa"
+    ),
     ("saga", "佐賀県", "Saga", "九州・沖縄", "Kyushu and Okinawa"),
-    ("nagasaki", "長崎県", "Nagasaki", "九州・沖縄", "Kyushu and Okinawa"),
-    ("kumamoto", "熊本県", "Kumamoto", "九州・沖縄", "Kyushu and Okinawa"),
+    (
+        "nagasaki",
+        "長崎県",
+        "Nagasaki",
+        "九州・沖縄",
+        "Kyushu and Okinawa"
+    ),
+    (
+        "kumamoto",
+        "熊本県",
+        "Kumamoto",
+        "九州・沖縄",
+        "Kyushu and Okinawa"
+    ),
     ("oita", "大分県", "Oita", "九州・沖縄", "Kyushu and Okinawa"),
-    ("miyazaki", "宮崎県", "Miyazaki", "九州・沖縄", "Kyushu and Okinawa"),
-    ("kagoshima", "鹿児島県", "Kagoshima", "九州・沖縄", "Kyushu and Okinawa"),
-    ("okinawa", "沖縄県", "Okinawa", "九州・沖縄", "Kyushu and Okinawa"),
+    (
+        "miyazaki",
+        "宮崎県",
+        "Miyazaki",
+        "九州・沖縄",
+        "Kyushu and Okinawa"
+    ),
+    (
+        "kagoshima",
+        "鹿児島県",
+        "Kagoshima",
+        "九州・沖縄",
+        "Kyushu and Okinawa"
+    ),
+    (
+        "okinawa",
+        "沖縄県",
+        "Okinawa",
+        "九州・沖縄",
+        "Kyushu and Okinawa"
+    ),
 ];
 
 /// The slug of the national headquarters in the councils directory.
@@ -200,7 +236,8 @@ pub fn load(root: &Path) -> (Data, Vec<Diagnostic>) {
         Some(CouncilsFile::Listed(list)) => data.councils = list,
         Some(CouncilsFile::Dated { as_of, councils }) => {
             data.councils = councils;
-            data.councils_as_of = as_of.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+            data.councils_as_of =
+                as_of.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
         }
         None => {}
     }
@@ -272,8 +309,14 @@ fn validate(root: &Path, data: &Data, diagnostics: &mut Vec<Diagnostic>) {
                 Diagnostic::error(
                     &orgs,
                     Text::new(
-                        format!("id `{}` には英小文字・数字・ハイフンだけを使ってください", org.id),
-                        format!("id `{}` may only use lower-case ASCII letters, digits and hyphens", org.id),
+                        format!(
+                            "id `{}` には英小文字・数字・ハイフンだけを使ってください",
+                            org.id
+                        ),
+                        format!(
+                            "id `{}` may only use lower-case ASCII letters, digits and hyphens",
+                            org.id
+                        ),
                     ),
                 )
                 .field("id"),
@@ -283,7 +326,10 @@ fn validate(root: &Path, data: &Data, diagnostics: &mut Vec<Diagnostic>) {
             diagnostics.push(
                 Diagnostic::error(
                     &orgs,
-                    Text::new(format!("id `{}` が重複しています", org.id), format!("duplicate id `{}`", org.id)),
+                    Text::new(
+                        format!("id `{}` が重複しています", org.id),
+                        format!("duplicate id `{}`", org.id),
+                    ),
                 )
                 .field("id"),
             );
@@ -297,13 +343,19 @@ fn validate(root: &Path, data: &Data, diagnostics: &mut Vec<Diagnostic>) {
             let mut d = Diagnostic::error(
                 &councils,
                 Text::new(
-                    format!("`{}` は都道府県名（ローマ字）ではありません", council.prefecture),
+                    format!(
+                        "`{}` は都道府県名（ローマ字）ではありません",
+                        council.prefecture
+                    ),
                     format!("`{}` is not a prefecture slug", council.prefecture),
                 ),
             )
             .field("prefecture");
             if let Some(hint) = hint {
-                d = d.help(Text::new(format!("`{hint}` ではありませんか？"), format!("did you mean `{hint}`?")));
+                d = d.help(Text::new(
+                    format!("`{hint}` ではありませんか？"),
+                    format!("did you mean `{hint}`?"),
+                ));
             }
             diagnostics.push(d);
         }
@@ -335,7 +387,10 @@ mod tests {
 
     #[test]
     fn english_falls_back_to_japanese() {
-        let l = Localized { ja: "横浜".into(), en: None };
+        let l = Localized {
+            ja: "横浜".into(),
+            en: None,
+        };
         assert_eq!(l.get(Lang::En), "横浜");
     }
 }

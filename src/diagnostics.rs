@@ -116,7 +116,11 @@ impl Diagnostic {
         }
         out.push_str(self.message.get(lang));
         if let Some(help) = &self.help {
-            let hint = if lang == Lang::Ja { "ヒント" } else { "help" };
+            let hint = if lang == Lang::Ja {
+                "ヒント"
+            } else {
+                "help"
+            };
             let _ = write!(out, "\n  {hint}: {}", help.get(lang));
         }
         out
@@ -204,7 +208,10 @@ mod tests {
         let d = Diagnostic::error("content/a.md", Text::new("不明な項目です", "unknown field"))
             .at(4, 1)
             .field("extra.venu")
-            .help(Text::new("`venue` ではありませんか？", "did you mean `venue`?"));
+            .help(Text::new(
+                "`venue` ではありませんか？",
+                "did you mean `venue`?",
+            ));
         assert_eq!(
             d.render(Lang::En),
             "content/a.md:4:1: error: [extra.venu] unknown field\n  help: did you mean `venue`?"

@@ -146,8 +146,11 @@ pub fn yen(amount: i64, lang: Lang) -> String {
                 return "0円".to_string();
             }
             let mut text = String::new();
-            for (unit, size) in [("兆", 1_000_000_000_000u64), ("億", 100_000_000), ("万", 10_000)]
-            {
+            for (unit, size) in [
+                ("兆", 1_000_000_000_000u64),
+                ("億", 100_000_000),
+                ("万", 10_000),
+            ] {
                 if rest >= size {
                     text.push_str(&group_thousands(rest / size));
                     text.push_str(unit);
@@ -191,9 +194,15 @@ mod tests {
 
     #[test]
     fn era_years_start_at_gannen() {
-        assert_eq!(date_wareki(d(2027, 2, 15), Lang::Ja), "令和9年2月15日（月）");
+        assert_eq!(
+            date_wareki(d(2027, 2, 15), Lang::Ja),
+            "令和9年2月15日（月）"
+        );
         assert_eq!(date_wareki(d(2019, 5, 1), Lang::Ja), "令和元年5月1日（水）");
-        assert_eq!(date_wareki(d(2019, 4, 30), Lang::Ja), "平成31年4月30日（火）");
+        assert_eq!(
+            date_wareki(d(2019, 4, 30), Lang::Ja),
+            "平成31年4月30日（火）"
+        );
         assert_eq!(date_wareki(d(1953, 8, 1), Lang::Ja), "昭和28年8月1日（土）");
     }
 
@@ -201,16 +210,16 @@ mod tests {
     fn spans_leave_out_the_repeated_day() {
         let start = When::parse("2027-02-15T13:30:00").unwrap();
         let end = When::parse("2027-02-15T16:00:00").unwrap();
-        assert_eq!(span(start, end, Lang::Ja), "2027年2月15日（月） 13:30〜16:00");
+        assert_eq!(
+            span(start, end, Lang::Ja),
+            "2027年2月15日（月） 13:30〜16:00"
+        );
         let next = When::parse("2027-02-17").unwrap();
         assert_eq!(
             span(When::parse("2027-02-15").unwrap(), next, Lang::Ja),
             "2027年2月15日（月）〜2027年2月17日（水）"
         );
-        assert_eq!(
-            span(start, end, Lang::En),
-            "Mon 15 Feb 2027, 13:30 – 16:00"
-        );
+        assert_eq!(span(start, end, Lang::En), "Mon 15 Feb 2027, 13:30 – 16:00");
     }
 
     #[test]

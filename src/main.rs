@@ -65,7 +65,11 @@ fn main() -> ExitCode {
 fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
     let spinner = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_message(if lang == Lang::Ja { "ビルド中…" } else { "building…" });
+        bar.set_message(if lang == Lang::Ja {
+            "ビルド中…"
+        } else {
+            "building…"
+        });
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         Some(bar)
     } else {
@@ -116,7 +120,9 @@ fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
                 eprintln!("{}", d.render(lang));
             }
             match lang {
-                Lang::Ja => eprintln!("ビルドを中止しました: エラー {errors} 件（public/ は変更していません）"),
+                Lang::Ja => eprintln!(
+                    "ビルドを中止しました: エラー {errors} 件（public/ は変更していません）"
+                ),
                 Lang::En => eprintln!("build failed: {errors} errors (public/ was left unchanged)"),
             }
             ExitCode::from(1)

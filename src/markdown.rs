@@ -75,9 +75,9 @@ pub fn render(markdown: &str, links: &dyn LinkResolver) -> (Rendered, Vec<LinkPr
     let mut problems = Vec::new();
     let mut anchor_links = Vec::new();
     let (html, headings, text) = render_part(markdown, links, &mut problems, &mut anchor_links);
-    let summary = markdown.find(MORE_MARKER).map(|at| {
-        render_part(&markdown[..at], links, &mut Vec::new(), &mut Vec::new()).0
-    });
+    let summary = markdown
+        .find(MORE_MARKER)
+        .map(|at| render_part(&markdown[..at], links, &mut Vec::new(), &mut Vec::new()).0);
     (
         Rendered {
             html,
@@ -261,10 +261,18 @@ fn assign_heading_ids(events: &mut [Event<'_>]) -> Vec<Heading> {
             }
             let base = explicit.unwrap_or_else(|| {
                 let slug = slugify(&title);
-                if slug.is_empty() { "section".into() } else { slug }
+                if slug.is_empty() {
+                    "section".into()
+                } else {
+                    slug
+                }
             });
             let count = used.entry(base.clone()).or_insert(0);
-            let unique = if *count == 0 { base.clone() } else { format!("{base}-{count}") };
+            let unique = if *count == 0 {
+                base.clone()
+            } else {
+                format!("{base}-{count}")
+            };
             *count += 1;
             if let Event::Start(Tag::Heading { id, .. }) = &mut events[i] {
                 *id = Some(CowStr::from(unique.clone()));
@@ -338,23 +346,41 @@ mod tests {
 
     #[test]
     fn japanese_soft_breaks_vanish_but_english_ones_stay() {
-        assert_eq!(html("事業再生を\n支援します。"), "<p>事業再生を支援します。</p>\n");
-        assert_eq!(html("business\nturnaround"), "<p>business\nturnaround</p>\n");
+        assert_eq!(
+            html("事業再生を\n支援します。"),
+            "<p>事業再生を支援します。</p>\n"
+        );
+        assert_eq!(
+            html("business\nturnaround"),
+            "<p>business\nturnaround</p>\n"
+        );
     }
 
     #[test]
     fn internal_links_resolve_and_broken_ones_are_reported() {
-        let (r, problems) = render("[a](@/programs/a.md) [b](@/nope.md)\n\n[c](@/programs/a.md#x)", &Links);
+        let (r, problems) = render(
+            "[a](@/programs/a.md) [b](@/nope.md)\n\n[c](@/programs/a.md#x)",
+            &Links,
+        );
         assert!(r.html.contains(r#"href="/programs/a/""#));
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].kind, LinkProblemKind::Missing);
         assert_eq!(problems[0].line, 1);
-        assert_eq!(r.anchor_links, vec![AnchorLink { line: 3, path: "programs/a.md".into(), anchor: "x".into() }]);
+        assert_eq!(
+            r.anchor_links,
+            vec![AnchorLink {
+                line: 3,
+                path: "programs/a.md".into(),
+                anchor: "x".into()
+            }]
+        );
     }
 
     #[test]
     fn hostile_html_is_removed() {
-        let out = html("<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n<a href=\"javascript:alert(1)\">x</a>\n\n<iframe src=\"https://evil.example\"></iframe>");
+        let out = html(
+            "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n<a href=\"javascript:alert(1)\">x</a>\n\n<iframe src=\"https://evil.example\"></iframe>",
+        );
         assert!(!out.contains("<script"), "{out}");
         assert!(!out.contains("onerror"), "{out}");
         assert!(!out.contains("javascript:"), "{out}");

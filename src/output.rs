@@ -13,7 +13,10 @@ use std::path::{Component, Path, PathBuf};
 /// Writes `outputs` into `target` atomically (as far as the file system
 /// allows: two renames) and returns the number of files written.
 pub fn write_atomically(target: &Path, outputs: &[Output]) -> io::Result<usize> {
-    let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)?;
     let name = target
         .file_name()
@@ -89,7 +92,10 @@ mod tests {
     use super::*;
 
     fn out(path: &str, text: &str) -> Output {
-        Output { path: path.into(), payload: Payload::Bytes(text.as_bytes().to_vec()) }
+        Output {
+            path: path.into(),
+            payload: Payload::Bytes(text.as_bytes().to_vec()),
+        }
     }
 
     #[test]
@@ -98,7 +104,10 @@ mod tests {
         let target = dir.path().join("public");
         write_atomically(&target, &[out("a/index.html", "1"), out("old.html", "x")]).unwrap();
         write_atomically(&target, &[out("a/index.html", "2")]).unwrap();
-        assert_eq!(std::fs::read_to_string(target.join("a/index.html")).unwrap(), "2");
+        assert_eq!(
+            std::fs::read_to_string(target.join("a/index.html")).unwrap(),
+            "2"
+        );
         assert!(!target.join("old.html").exists());
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
@@ -111,7 +120,10 @@ mod tests {
         write_atomically(&target, &[out("index.html", "good")]).unwrap();
         assert!(write_atomically(&target, &[out("../evil.html", "x")]).is_err());
         assert!(write_atomically(&target, &[out("/etc/evil", "x")]).is_err());
-        assert_eq!(std::fs::read_to_string(target.join("index.html")).unwrap(), "good");
+        assert_eq!(
+            std::fs::read_to_string(target.join("index.html")).unwrap(),
+            "good"
+        );
         assert!(!dir.path().join("evil.html").exists());
     }
 }

@@ -21,6 +21,19 @@ pub fn environment(theme: &Theme, base_url: &str) -> Result<Environment<'static>
             AutoEscape::None
         }
     });
+    env.set_formatter(|out, state, value| {
+        // minijinja's HTML escaping also escapes `/`, which bloats every URL
+        // in a page; `&<>"'` are all that HTML needs.
+        if matches!(state.auto_escape(), AutoEscape::Html)
+            && !value.is_safe()
+            && let Some(text) = value.as_str()
+        {
+            return out
+                .write_str(&crate::render::xml_escape(text))
+                .map_err(|_| Error::new(ErrorKind::WriteFailure, "cannot write output"));
+        }
+        minijinja::escape_formatter(out, state, value)
+    });
     for (name, source) in &theme.templates {
         env.add_template_owned(name.clone(), source.clone())
             .map_err(|err| template_error(name, &err))?;
@@ -31,7 +44,9 @@ pub fn environment(theme: &Theme, base_url: &str) -> Result<Environment<'static>
     env.add_filter("span", filter_span);
     env.add_filter("yen", filter_yen);
     env.add_filter("digits", |s: String| -> String {
-        s.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()
+        s.chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect()
     });
     let base = base_url.trim_end_matches('/').to_string();
     env.add_filter("absolute", move |path: String| format!("{base}{path}"));
@@ -50,7 +65,10 @@ pub fn template_error(name: &str, err: &Error) -> Diagnostic {
     }
     Diagnostic::error(
         format!("templates/{name}"),
-        Text::new(format!("テンプレートの誤り: {detail}"), format!("template error: {detail}")),
+        Text::new(
+            format!("テンプレートの誤り: {detail}"),
+            format!("template error: {detail}"),
+        ),
     )
     .at(line, 0)
 }

@@ -60,7 +60,10 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Diagnostic> {
         read_dir_files(&dir).map_err(|err| {
             Diagnostic::error(
                 display_path(root, &dir),
-                Text::new(format!("テーマを読めません: {err}"), format!("cannot read the theme: {err}")),
+                Text::new(
+                    format!("テーマを読めません: {err}"),
+                    format!("cannot read the theme: {err}"),
+                ),
             )
         })?
     } else if name == "kpot" {
@@ -71,7 +74,10 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Diagnostic> {
     } else {
         return Err(Diagnostic::error(
             display_path(root, &dir),
-            Text::new(format!("テーマ `{name}` がありません"), format!("the theme `{name}` does not exist")),
+            Text::new(
+                format!("テーマ `{name}` がありません"),
+                format!("the theme `{name}` does not exist"),
+            ),
         ));
     };
     let mut theme = Theme {
@@ -90,16 +96,27 @@ pub fn load(root: &Path, name: &str) -> Result<Theme, Diagnostic> {
             theme.templates.push((name.to_string(), source));
         } else if let Some(name) = path.strip_prefix("static/") {
             theme.static_files.push((name.to_string(), bytes));
-        } else if let Some(code) = path.strip_prefix("i18n/").and_then(|f| f.strip_suffix(".toml")) {
-            let Some(lang) = Lang::from_code(code) else { continue };
+        } else if let Some(code) = path
+            .strip_prefix("i18n/")
+            .and_then(|f| f.strip_suffix(".toml"))
+        {
+            let Some(lang) = Lang::from_code(code) else {
+                continue;
+            };
             let display = display_path(root, &dir.join(&path));
             let text = String::from_utf8(bytes).map_err(|_| {
-                Diagnostic::error(&display, Text::new("UTF-8 ではありません", "the file is not UTF-8"))
+                Diagnostic::error(
+                    &display,
+                    Text::new("UTF-8 ではありません", "the file is not UTF-8"),
+                )
             })?;
             let table: BTreeMap<String, String> = toml::from_str(&text).map_err(|err| {
                 Diagnostic::error(
                     &display,
-                    Text::new(format!("翻訳表の誤り: {}", err.message()), format!("translation table error: {}", err.message())),
+                    Text::new(
+                        format!("翻訳表の誤り: {}", err.message()),
+                        format!("translation table error: {}", err.message()),
+                    ),
                 )
             })?;
             theme.strings[match lang {
@@ -135,7 +152,11 @@ mod tests {
     #[test]
     fn the_embedded_theme_matches_the_folder() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/kpot");
-        let on_disk: Vec<String> = read_dir_files(&dir).unwrap().into_iter().map(|(p, _)| p).collect();
+        let on_disk: Vec<String> = read_dir_files(&dir)
+            .unwrap()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
         let embedded: Vec<String> = EMBEDDED.iter().map(|(p, _)| p.to_string()).collect();
         assert_eq!(on_disk, embedded, "update theme::EMBEDDED");
     }

@@ -31,13 +31,18 @@ pub fn references(content: &Content, data: &Data) -> Vec<Diagnostic> {
             .at(line, 1)
             .field("extra.organizer");
             if let Some(hint) = suggest(org, ids.iter().copied()) {
-                d = d.help(Text::new(format!("`{hint}` ではありませんか？"), format!("did you mean `{hint}`?")));
+                d = d.help(Text::new(
+                    format!("`{hint}` ではありませんか？"),
+                    format!("did you mean `{hint}`?"),
+                ));
             }
             diagnostics.push(d);
         }
         if let PageKind::Event(event) = &page.kind {
             for co in &event.co_organizers {
-                let looks_like_id = co.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                let looks_like_id = co
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
                 if looks_like_id && data.organization(co).is_none() && co.contains('-') {
                     diagnostics.push(
                         Diagnostic::warning(
@@ -63,7 +68,10 @@ pub fn references(content: &Content, data: &Data) -> Vec<Diagnostic> {
                 )
                 .field(format!("taxonomies.{name}"));
                 if let Some(hint) = suggest(name, PAGE_TAXONOMIES) {
-                    d = d.help(Text::new(format!("`{hint}` ではありませんか？"), format!("did you mean `{hint}`?")));
+                    d = d.help(Text::new(
+                        format!("`{hint}` ではありませんか？"),
+                        format!("did you mean `{hint}`?"),
+                    ));
                 }
                 diagnostics.push(d);
             }
@@ -74,7 +82,12 @@ pub fn references(content: &Content, data: &Data) -> Vec<Diagnostic> {
 
 /// Reports broken `@/` links, unsafe link schemes and anchors that name no
 /// heading of their target.
-pub fn links(content: &Content, catalog: &Catalog, bodies: &[Rendered], problems: &[Vec<LinkProblem>]) -> Vec<Diagnostic> {
+pub fn links(
+    content: &Content,
+    catalog: &Catalog,
+    bodies: &[Rendered],
+    problems: &[Vec<LinkProblem>],
+) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     let mut anchors: HashMap<&str, BTreeSet<&str>> = HashMap::new();
     for (page, body) in content.pages.iter().zip(bodies) {
@@ -101,8 +114,14 @@ pub fn links(content: &Content, catalog: &Catalog, bodies: &[Rendered], problems
                 LinkProblemKind::Scheme => Diagnostic::error(
                     &page.source.display,
                     Text::new(
-                        format!("リンク {} は使えません（http, https, mailto, tel のみ）", problem.target),
-                        format!("the link {} is not allowed (only http, https, mailto and tel)", problem.target),
+                        format!(
+                            "リンク {} は使えません（http, https, mailto, tel のみ）",
+                            problem.target
+                        ),
+                        format!(
+                            "the link {} is not allowed (only http, https, mailto and tel)",
+                            problem.target
+                        ),
                     ),
                 ),
             };
@@ -115,13 +134,23 @@ pub fn links(content: &Content, catalog: &Catalog, bodies: &[Rendered], problems
                 let mut d = Diagnostic::error(
                     &page.source.display,
                     Text::new(
-                        format!("リンク先 @/{}#{} の見出しがありません", link.path, link.anchor),
-                        format!("the link @/{}#{} names no heading of that page", link.path, link.anchor),
+                        format!(
+                            "リンク先 @/{}#{} の見出しがありません",
+                            link.path, link.anchor
+                        ),
+                        format!(
+                            "the link @/{}#{} names no heading of that page",
+                            link.path, link.anchor
+                        ),
                     ),
                 )
                 .at(page.body_line + link.line - 1, 1);
-                if let Some(hint) = known.and_then(|ids| suggest(&link.anchor, ids.iter().copied())) {
-                    d = d.help(Text::new(format!("`#{hint}` ではありませんか？"), format!("did you mean `#{hint}`?")));
+                if let Some(hint) = known.and_then(|ids| suggest(&link.anchor, ids.iter().copied()))
+                {
+                    d = d.help(Text::new(
+                        format!("`#{hint}` ではありませんか？"),
+                        format!("did you mean `#{hint}`?"),
+                    ));
                 }
                 diagnostics.push(d);
             }
@@ -131,9 +160,60 @@ pub fn links(content: &Content, catalog: &Catalog, bodies: &[Rendered], problems
     diagnostics
 }
 
+/// Pages and sections may name templates (Zola's `template`,
+/// `page_template`); a name the theme lacks falls back to the default
+/// template, with a warning.
+pub fn templates(content: &Content, theme: &crate::theme::Theme) -> Vec<Diagnostic> {
+    let known: Vec<&str> = theme
+        .templates
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let mut diagnostics = Vec::new();
+    let mut check = |file: &std::path::Path, field: &str, name: &Option<String>| {
+        if let Some(name) = name
+            && !known.contains(&name.as_str())
+        {
+            let mut d = Diagnostic::warning(
+                file,
+                Text::new(
+                    format!(
+                        "テンプレート `{name}` はテーマにないため、標準のテンプレートを使います"
+                    ),
+                    format!("the theme has no template `{name}`; the default template is used"),
+                ),
+            )
+            .field(field);
+            if let Some(hint) = suggest(name, known.iter().copied()) {
+                d = d.help(Text::new(
+                    format!("`{hint}` ではありませんか？"),
+                    format!("did you mean `{hint}`?"),
+                ));
+            }
+            diagnostics.push(d);
+        }
+    };
+    for page in &content.pages {
+        check(&page.source.display, "template", &page.meta.template);
+    }
+    for section in &content.sections {
+        if let Some(source) = &section.source {
+            check(&source.display, "template", &section.meta.template);
+            check(
+                &source.display,
+                "page_template",
+                &section.meta.page_template,
+            );
+        }
+    }
+    diagnostics
+}
+
 /// The file line where `key` is set, for diagnostics raised after loading.
 fn line_of_key(path: &std::path::Path, key: &str) -> usize {
-    let Ok(text) = std::fs::read_to_string(path) else { return 0 };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return 0;
+    };
     text.lines()
         .position(|line| {
             let t = line.trim_start();

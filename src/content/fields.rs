@@ -231,7 +231,10 @@ impl<'a> Reader<'a> {
                 self.error(
                     key,
                     Text::new(
-                        format!("true か false を書いてください（いまは{}）", kind_ja(&other)),
+                        format!(
+                            "true か false を書いてください（いまは{}）",
+                            kind_ja(&other)
+                        ),
                         format!("expected true or false, found {}", kind_en(&other)),
                     ),
                 );
@@ -255,7 +258,10 @@ impl<'a> Reader<'a> {
                             self.error(
                                 key,
                                 Text::new(
-                                    format!("リストの要素は文字列にしてください（いまは{}）", kind_ja(&other)),
+                                    format!(
+                                        "リストの要素は文字列にしてください（いまは{}）",
+                                        kind_ja(&other)
+                                    ),
                                     format!("list items must be text, found {}", kind_en(&other)),
                                 ),
                             );
@@ -268,7 +274,10 @@ impl<'a> Reader<'a> {
                 self.error(
                     key,
                     Text::new(
-                        format!("文字列のリストを書いてください（いまは{}）", kind_ja(&other)),
+                        format!(
+                            "文字列のリストを書いてください（いまは{}）",
+                            kind_ja(&other)
+                        ),
                         format!("expected a list of text, found {}", kind_en(&other)),
                     ),
                 );

@@ -219,14 +219,18 @@ mod tests {
 
     #[test]
     fn toml_errors_point_at_the_file_line() {
-        let s = split("+++\ntitle = \"a\"\ndate = 2027-13-01\n+++\n").unwrap().unwrap();
+        let s = split("+++\ntitle = \"a\"\ndate = 2027-13-01\n+++\n")
+            .unwrap()
+            .unwrap();
         let err = parse(&s).unwrap_err();
         assert_eq!(err.line, 3, "{err:?}");
     }
 
     #[test]
     fn yaml_errors_point_at_the_file_line() {
-        let s = split("---\ntitle: a\nextra:\n\tvenue: x\n---\n").unwrap().unwrap();
+        let s = split("---\ntitle: a\nextra:\n\tvenue: x\n---\n")
+            .unwrap()
+            .unwrap();
         let err = parse(&s).unwrap_err();
         assert!(err.line >= 3, "{err:?}");
     }
@@ -243,10 +247,14 @@ mod tests {
 
     #[test]
     fn locates_keys_in_tables() {
-        let s = split("+++\ntitle = \"a\"\n[extra]\nvenu = \"x\"\n+++\n").unwrap().unwrap();
+        let s = split("+++\ntitle = \"a\"\n[extra]\nvenu = \"x\"\n+++\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(locate(&s, Some("extra"), "venu"), Some((4, 1)));
         assert_eq!(locate(&s, None, "title"), Some((2, 1)));
-        let s = split("---\ntitle: a\nextra:\n  venu: x\n---\n").unwrap().unwrap();
+        let s = split("---\ntitle: a\nextra:\n  venu: x\n---\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(locate(&s, Some("extra"), "venu"), Some((4, 3)));
     }
 }

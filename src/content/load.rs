@@ -248,7 +248,10 @@ fn load_file(root: &Path, content_dir: &Path, path: &Path) -> Loaded {
         diagnostics.push(
             Diagnostic::error(
                 &display,
-                Text::new("front matter（+++ で囲んだ部分）がありません", "the file has no front matter"),
+                Text::new(
+                    "front matter（+++ で囲んだ部分）がありません",
+                    "the file has no front matter",
+                ),
             )
             .at(1, 1)
             .help(Text::new(
@@ -287,7 +290,8 @@ fn load_file(root: &Path, content_dir: &Path, path: &Path) -> Loaded {
             PageKind::Plain
         }
         typed => {
-            let mut extra_reader = Reader::new(split.as_ref(), &display, Some("extra"), extra.clone());
+            let mut extra_reader =
+                Reader::new(split.as_ref(), &display, Some("extra"), extra.clone());
             let kind = read_typed(&mut extra_reader, typed, &section);
             diagnostics.extend(extra_reader.finish(true));
             meta.extra = extra;
@@ -350,12 +354,18 @@ fn read_text(path: &Path) -> Result<String, Text> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(err) => {
-            let line = bytes[..err.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            let line = bytes[..err.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
             let guess = crate::encoding::guess(bytes);
             return Err(Text::new(
                 format!(
                     "UTF-8 ではありません（{line} 行目）。{}保存し直してください",
-                    guess.map_or(String::new(), |g| format!("{g} で保存されているようです。UTF-8 で"))
+                    guess.map_or(String::new(), |g| format!(
+                        "{g} で保存されているようです。UTF-8 で"
+                    ))
                 ),
                 format!(
                     "the file is not UTF-8 (line {line}){}; save it again as UTF-8",
@@ -431,7 +441,15 @@ fn read_section_meta(reader: &mut Reader<'_>) -> SectionMeta {
     let defaults = SectionMeta::default();
     let sort_by = match reader.choice(
         "sort_by",
-        &["date", "update_date", "title", "title_bytes", "weight", "slug", "none"],
+        &[
+            "date",
+            "update_date",
+            "title",
+            "title_bytes",
+            "weight",
+            "slug",
+            "none",
+        ],
     ) {
         Some("date") => SortBy::Date,
         Some("update_date") => SortBy::UpdateDate,
@@ -441,15 +459,17 @@ fn read_section_meta(reader: &mut Reader<'_>) -> SectionMeta {
         Some("slug") => SortBy::Slug,
         _ => SortBy::None,
     };
-    let paginate_by = reader.int("paginate_by").and_then(|n| {
-        if n > 0 { Some(n as usize) } else { None }
-    });
+    let paginate_by = reader
+        .int("paginate_by")
+        .and_then(|n| if n > 0 { Some(n as usize) } else { None });
     let meta = SectionMeta {
         title: reader.string("title"),
         description: reader.string("description"),
         sort_by,
         paginate_by,
-        paginate_path: reader.string("paginate_path").unwrap_or(defaults.paginate_path),
+        paginate_path: reader
+            .string("paginate_path")
+            .unwrap_or(defaults.paginate_path),
         paginate_reversed: reader.bool("paginate_reversed").unwrap_or(false),
         transparent: reader.bool("transparent").unwrap_or(false),
         render: reader.bool("render").unwrap_or(true),
@@ -470,7 +490,11 @@ fn read_section_meta(reader: &mut Reader<'_>) -> SectionMeta {
 }
 
 /// Reads the typed fields of an event, notice or program.
-fn read_typed(reader: &mut Reader<'_>, section_type: SectionType, folder: &str) -> Option<PageKind> {
+fn read_typed(
+    reader: &mut Reader<'_>,
+    section_type: SectionType,
+    folder: &str,
+) -> Option<PageKind> {
     let partner = partner_of(folder);
     let organizer = reader.required_string("organizer");
     if let (Some(org), Some(partner)) = (&organizer, partner)
@@ -485,7 +509,9 @@ fn read_typed(reader: &mut Reader<'_>, section_type: SectionType, folder: &str) 
                 ),
             )
             .help = Some(Text::new(
-            format!("organizer = \"{partner}\" にするか、ファイルを {org} のフォルダに移してください"),
+            format!(
+                "organizer = \"{partner}\" にするか、ファイルを {org} のフォルダに移してください"
+            ),
             format!("set organizer = \"{partner}\" or move the file to the `{org}` folder"),
         ));
     }
@@ -515,8 +541,17 @@ fn read_event(reader: &mut Reader<'_>, organizer: String) -> Option<Event> {
     let start = reader.required_when("start");
     let end = reader.when("end");
     let format = reader.choice("format", &["onsite", "online", "hybrid"]);
-    if format.is_none() && !reader.diagnostics.iter().any(|d| d.field.as_deref() == Some("extra.format")) {
-        reader.error("format", Text::new("必須項目がありません", "this required field is missing"))
+    if format.is_none()
+        && !reader
+            .diagnostics
+            .iter()
+            .any(|d| d.field.as_deref() == Some("extra.format"))
+    {
+        reader
+            .error(
+                "format",
+                Text::new("必須項目がありません", "this required field is missing"),
+            )
             .help = Some(Text::new(
             "format = \"onsite\"（会場）、\"online\"（オンライン）、\"hybrid\"（両方）のどれかを書いてください",
             "add format = \"onsite\", \"online\" or \"hybrid\"",
@@ -530,10 +565,15 @@ fn read_event(reader: &mut Reader<'_>, organizer: String) -> Option<Event> {
     };
     let venue = reader.string("venue");
     if venue.is_none() && format.is_some_and(|f| f != EventFormat::Online) {
-        reader.error("venue", Text::new(
-            "会場で開催するイベントには venue（会場名）が必要です",
-            "an event held at a venue needs `venue`",
-        )).help = Some(Text::new(
+        reader
+            .error(
+                "venue",
+                Text::new(
+                    "会場で開催するイベントには venue（会場名）が必要です",
+                    "an event held at a venue needs `venue`",
+                ),
+            )
+            .help = Some(Text::new(
             "venue = \"会場名\" を書くか、オンラインのみなら format = \"online\" にしてください",
             "add venue = \"…\", or set format = \"online\" if it is online only",
         ));
@@ -544,13 +584,20 @@ fn read_event(reader: &mut Reader<'_>, organizer: String) -> Option<Event> {
     if let Some(fee) = fee
         && fee < 0
     {
-        reader.error("fee", Text::new("参加費は 0 以上にしてください", "the fee cannot be negative"));
+        reader.error(
+            "fee",
+            Text::new(
+                "参加費は 0 以上にしてください",
+                "the fee cannot be negative",
+            ),
+        );
     }
     let capacity = reader.int("capacity");
     let registration_url = reader.url("registration_url");
     let registration_deadline = reader.when("registration_deadline");
     let co_organizers = reader.strings("co_organizers");
-    let event_status = match reader.choice("event_status", &["scheduled", "cancelled", "postponed"]) {
+    let event_status = match reader.choice("event_status", &["scheduled", "cancelled", "postponed"])
+    {
         Some("cancelled") => EventStatus::Cancelled,
         Some("postponed") => EventStatus::Postponed,
         _ => EventStatus::Scheduled,
@@ -560,19 +607,25 @@ fn read_event(reader: &mut Reader<'_>, organizer: String) -> Option<Event> {
     let start = start?;
     let end = end.unwrap_or(start);
     if end.end() < start.start() {
-        reader.error("end", Text::new(
-            format!("終了（{end}）が開始（{start}）より前です"),
-            format!("the end ({end}) is before the start ({start})"),
-        ));
+        reader.error(
+            "end",
+            Text::new(
+                format!("終了（{end}）が開始（{start}）より前です"),
+                format!("the end ({end}) is before the start ({start})"),
+            ),
+        );
         return None;
     }
     if let Some(deadline) = registration_deadline
         && deadline.start() > start.end()
     {
-        reader.error("registration_deadline", Text::new(
-            format!("申込締切（{deadline}）が開始（{start}）より後です"),
-            format!("the registration deadline ({deadline}) is after the start ({start})"),
-        ));
+        reader.error(
+            "registration_deadline",
+            Text::new(
+                format!("申込締切（{deadline}）が開始（{start}）より後です"),
+                format!("the registration deadline ({deadline}) is after the start ({start})"),
+            ),
+        );
     }
     Some(Event {
         start,
@@ -603,10 +656,13 @@ fn read_notice(reader: &mut Reader<'_>, organizer: String) -> Option<Notice> {
     if let Some(opens) = opens
         && closes.end() < opens.start()
     {
-        reader.error("closes", Text::new(
-            format!("締切（{closes}）が受付開始（{opens}）より前です"),
-            format!("`closes` ({closes}) is before `opens` ({opens})"),
-        ));
+        reader.error(
+            "closes",
+            Text::new(
+                format!("締切（{closes}）が受付開始（{opens}）より前です"),
+                format!("`closes` ({closes}) is before `opens` ({opens})"),
+            ),
+        );
         return None;
     }
     Some(Notice {
@@ -654,10 +710,19 @@ fn attach_assets(root: &Path, content_dir: &Path, files: &[PathBuf], content: &m
         if file.extension().is_some_and(|e| e == "md") {
             continue;
         }
-        let rel = file.strip_prefix(content_dir).unwrap_or(file).to_string_lossy().replace('\\', "/");
-        let folder = rel.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_string());
+        let rel = file
+            .strip_prefix(content_dir)
+            .unwrap_or(file)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let folder = rel
+            .rsplit_once('/')
+            .map_or(String::new(), |(d, _)| d.to_string());
         if partner_of(&folder).is_some() {
-            let ext = file.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+            let ext = file
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
             if !PARTNER_ASSET_TYPES.contains(&ext.as_str()) {
                 content.diagnostics.push(
                     Diagnostic::error(
@@ -674,7 +739,8 @@ fn attach_assets(root: &Path, content_dir: &Path, files: &[PathBuf], content: &m
         by_folder.entry(folder).or_default().push(file.clone());
     }
     for page in &mut content.pages {
-        let is_bundle = page.source.rel.ends_with("/index.md") || page.source.rel.ends_with("/index.en.md");
+        let is_bundle =
+            page.source.rel.ends_with("/index.md") || page.source.rel.ends_with("/index.en.md");
         if is_bundle {
             let folder = page.source.rel.rsplit_once('/').map_or("", |(d, _)| d);
             if let Some(assets) = by_folder.get(folder) {
@@ -706,8 +772,16 @@ fn check_duplicate_translations(content: &mut Content) {
             problems.push(Diagnostic::error(
                 &page.source.display,
                 Text::new(
-                    format!("{} と同じページの{}版がすでにあります", other.source.display.display(), page.lang.code()),
-                    format!("{} is already the {} version of this page", other.source.display.display(), page.lang.code()),
+                    format!(
+                        "{} と同じページの{}版がすでにあります",
+                        other.source.display.display(),
+                        page.lang.code()
+                    ),
+                    format!(
+                        "{} is already the {} version of this page",
+                        other.source.display.display(),
+                        page.lang.code()
+                    ),
                 ),
             ));
         }

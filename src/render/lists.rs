@@ -24,7 +24,12 @@ pub struct Paginated {
 
 /// Splits `items` into pages: page 1 at `base`, page n at
 /// `base{paginate_path}/n/` (Zola's layout). No pagination gives one page.
-pub fn paginate(items: &[usize], per_page: Option<usize>, base: &str, paginate_path: &str) -> Vec<Paginated> {
+pub fn paginate(
+    items: &[usize],
+    per_page: Option<usize>,
+    base: &str,
+    paginate_path: &str,
+) -> Vec<Paginated> {
     let per_page = per_page.filter(|&n| n > 0).unwrap_or(usize::MAX);
     let total_pages = if per_page == usize::MAX || items.is_empty() {
         1
@@ -61,7 +66,12 @@ pub fn paginate(items: &[usize], per_page: Option<usize>, base: &str, paginate_p
 /// Orders a section's items; returns (current list, archive). Only the
 /// top-level events section has an archive; a partner's folder lists its
 /// past events after its current ones.
-pub fn order(site: &Site<'_>, items: Vec<usize>, folder: &str, meta: &SectionMeta) -> (Vec<usize>, Vec<usize>) {
+pub fn order(
+    site: &Site<'_>,
+    items: Vec<usize>,
+    folder: &str,
+    meta: &SectionMeta,
+) -> (Vec<usize>, Vec<usize>) {
     let page = |i: usize| &site.content.pages[site.catalog.items[i].page];
     match SectionType::of(&format!("{folder}/")) {
         SectionType::Events => {
@@ -69,7 +79,12 @@ pub fn order(site: &Site<'_>, items: Vec<usize>, folder: &str, meta: &SectionMet
                 .into_iter()
                 .partition(|&i| page(i).kind.status(site.now).is_some_and(Status::is_past));
             current.sort_by_key(|&i| (sort_date(page(i)).map(|d| d.start()), page(i).key.clone()));
-            past.sort_by_key(|&i| (Reverse(sort_date(page(i)).map(|d| d.start())), page(i).key.clone()));
+            past.sort_by_key(|&i| {
+                (
+                    Reverse(sort_date(page(i)).map(|d| d.start())),
+                    page(i).key.clone(),
+                )
+            });
             if folder == "events" {
                 (current, past)
             } else {
@@ -116,8 +131,12 @@ pub fn sort_by(site: &Site<'_>, mut items: Vec<usize>, sort: SortBy) -> Vec<usiz
             let w = page(i).meta.weight;
             (w.is_none(), w, page(i).key.clone())
         }),
-        SortBy::Title => items.sort_by_key(|&i| (page(i).meta.title.to_lowercase(), page(i).key.clone())),
-        SortBy::TitleBytes => items.sort_by_key(|&i| (page(i).meta.title.clone(), page(i).key.clone())),
+        SortBy::Title => {
+            items.sort_by_key(|&i| (page(i).meta.title.to_lowercase(), page(i).key.clone()))
+        }
+        SortBy::TitleBytes => {
+            items.sort_by_key(|&i| (page(i).meta.title.clone(), page(i).key.clone()))
+        }
         SortBy::Slug => items.sort_by_key(|&i| (page(i).slug.clone(), page(i).key.clone())),
         SortBy::None => items.sort_by_key(|&i| page(i).key.clone()),
     }
@@ -192,7 +211,9 @@ pub fn home(site: &Site<'_>, lang: Lang) -> HomeLists {
             PageKind::Notice(n) if matches!(n.status(site.now), Status::Open | Status::Closing) => {
                 open_notices.push((n.closes.end(), index))
             }
-            PageKind::Event(e) if matches!(e.status(site.now), Status::Upcoming | Status::Ongoing) => {
+            PageKind::Event(e)
+                if matches!(e.status(site.now), Status::Upcoming | Status::Ongoing) =>
+            {
                 events.push((e.start.start(), index))
             }
             PageKind::Program(_) => programs.push(index),
@@ -202,10 +223,22 @@ pub fn home(site: &Site<'_>, lang: Lang) -> HomeLists {
     open_notices.sort();
     events.sort();
     let today = site.now.date_naive();
-    let (year, month) = if today.month() == 12 { (today.year() + 1, 1) } else { (today.year(), today.month() + 1) };
-    let after_next = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    let (year, month) = if today.month() == 12 {
+        (today.year() + 1, 1)
+    } else {
+        (today.year(), today.month() + 1)
+    };
+    let after_next = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
     let limit = chrono::NaiveDate::from_ymd_opt(after_next.0, after_next.1, 1).unwrap_or(today);
-    let soon: Vec<usize> = events.iter().filter(|(start, _)| start.date_naive() < limit).map(|(_, i)| *i).collect();
+    let soon: Vec<usize> = events
+        .iter()
+        .filter(|(start, _)| start.date_naive() < limit)
+        .map(|(_, i)| *i)
+        .collect();
     let upcoming_events = if soon.is_empty() {
         events.iter().take(6).map(|(_, i)| *i).collect()
     } else {

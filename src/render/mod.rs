@@ -129,12 +129,15 @@ impl<'a> Site<'a> {
             if entry.url == Lang::Ja.prefix().to_string() + "/" || entry.url == "/en/" {
                 continue;
             }
-            for page in lists::paginate(current, meta.paginate_by, &entry.url, &meta.paginate_path) {
+            for page in lists::paginate(current, meta.paginate_by, &entry.url, &meta.paginate_path)
+            {
                 jobs.push(Job::SectionPage(entry, page));
             }
             if !archive.is_empty() {
                 let url = format!("{}archive/", entry.url);
-                for mut page in lists::paginate(archive, meta.paginate_by, &url, &meta.paginate_path) {
+                for mut page in
+                    lists::paginate(archive, meta.paginate_by, &url, &meta.paginate_path)
+                {
                     page.archive = true;
                     jobs.push(Job::SectionPage(entry, page));
                 }
@@ -145,8 +148,16 @@ impl<'a> Site<'a> {
             jobs.push(Job::NotFound(lang));
             for taxonomy in TAXONOMIES {
                 jobs.push(Job::TaxonomyList(taxonomy, lang));
-                for term in terms.iter().filter(|t| t.taxonomy == taxonomy && t.lang == lang) {
-                    for page in lists::paginate(&term.items, Some(self.config.taxonomy_paginate_by), &term.url, "page") {
+                for term in terms
+                    .iter()
+                    .filter(|t| t.taxonomy == taxonomy && t.lang == lang)
+                {
+                    for page in lists::paginate(
+                        &term.items,
+                        Some(self.config.taxonomy_paginate_by),
+                        &term.url,
+                        "page",
+                    ) {
                         jobs.push(Job::TaxonomyTerm(taxonomy, lang, term, page));
                     }
                 }
@@ -165,17 +176,17 @@ impl<'a> Site<'a> {
             }
         }
 
-        let results: Vec<Result<Output, Diagnostic>> = jobs
-            .par_iter()
-            .map(|job| self.run(job, &terms))
-            .collect();
+        let results: Vec<Result<Output, Diagnostic>> =
+            jobs.par_iter().map(|job| self.run(job, &terms)).collect();
         let mut outputs = Vec::with_capacity(results.len() + 16);
         let mut errors = Vec::new();
         for result in results {
             match result {
                 Ok(output) => outputs.push(output),
                 Err(diagnostic) => {
-                    if !errors.iter().any(|e: &Diagnostic| e.message == diagnostic.message && e.file == diagnostic.file) {
+                    if !errors.iter().any(|e: &Diagnostic| {
+                        e.message == diagnostic.message && e.file == diagnostic.file
+                    }) {
                         errors.push(diagnostic);
                     }
                 }
@@ -243,6 +254,15 @@ impl<'a> Site<'a> {
             || folder == "organizations" && !self.data.organizations.is_empty())
     }
 
+    /// The template a page asks for, if the theme has it; a Zola site's
+    /// own template names fall back to ours (`validate::templates` warns).
+    fn pick_template<'n>(&self, wanted: Option<&'n str>, default: &'n str) -> &'n str {
+        match wanted {
+            Some(name) if self.env.get_template(name).is_ok() => name,
+            _ => default,
+        }
+    }
+
     fn template(&self, name: &str, ctx: Value) -> Result<Vec<u8>, Diagnostic> {
         let template = self
             .env
@@ -265,12 +285,25 @@ impl<'a> Site<'a> {
             Alternates::Same(path) => {
                 let other_url = format!("{}{}", other.prefix(), path);
                 let both = vec![
-                    (Lang::Ja.code(), self.config.absolute(&format!("{}{}", Lang::Ja.prefix(), path))),
-                    (Lang::En.code(), self.config.absolute(&format!("{}{}", Lang::En.prefix(), path))),
+                    (
+                        Lang::Ja.code(),
+                        self.config
+                            .absolute(&format!("{}{}", Lang::Ja.prefix(), path)),
+                    ),
+                    (
+                        Lang::En.code(),
+                        self.config
+                            .absolute(&format!("{}{}", Lang::En.prefix(), path)),
+                    ),
                 ];
                 (other_url, both, false, self.config.absolute(url))
             }
-            Alternates::Item { other_url, other_is_fallback, self_is_fallback, original } => {
+            Alternates::Item {
+                other_url,
+                other_is_fallback,
+                self_is_fallback,
+                original,
+            } => {
                 let mut list = vec![(lang.code(), self.config.absolute(url))];
                 if self_is_fallback {
                     list.clear();
@@ -348,17 +381,19 @@ impl<'a> Site<'a> {
             .iter()
             .find(|s| s.path == page.section && s.lang == page.lang)
             .and_then(|s| s.meta.page_template.clone());
-        let template = page
-            .meta
-            .template
-            .clone()
-            .or(section_template)
-            .unwrap_or_else(|| match page.kind {
-                PageKind::Event(_) => "event.html".into(),
-                PageKind::Notice(_) => "notice.html".into(),
-                PageKind::Program(_) => "program.html".into(),
-                PageKind::Plain => "page.html".into(),
-            });
+        let default = match page.kind {
+            PageKind::Event(_) => "event.html",
+            PageKind::Notice(_) => "notice.html",
+            PageKind::Program(_) => "program.html",
+            PageKind::Plain => "page.html",
+        };
+        let template = self.pick_template(
+            page.meta
+                .template
+                .as_deref()
+                .or(section_template.as_deref()),
+            default,
+        );
         let windows: Vec<Value> = if page.key == "programs/management-innovation-plan.md" {
             self.data
                 .windows
@@ -382,7 +417,7 @@ impl<'a> Site<'a> {
         };
         Ok(Output {
             path: index_path(&item.url),
-            payload: Payload::Bytes(self.template(&template, ctx)?),
+            payload: Payload::Bytes(self.template(template, ctx)?),
         })
     }
 
@@ -393,7 +428,11 @@ impl<'a> Site<'a> {
             .collect()
     }
 
-    fn render_section(&self, entry: &SectionEntry, paginated: &Paginated) -> Result<Output, Diagnostic> {
+    fn render_section(
+        &self,
+        entry: &SectionEntry,
+        paginated: &Paginated,
+    ) -> Result<Output, Diagnostic> {
         let section = &self.content.sections[entry.section];
         let meta = &section.meta;
         let body = if entry.fallback {
@@ -402,7 +441,10 @@ impl<'a> Site<'a> {
             Some(self.section_body(entry))
         };
         let url = paginated.url.clone();
-        let path_in_lang = entry.url.strip_prefix(entry.lang.prefix()).unwrap_or(&entry.url);
+        let path_in_lang = entry
+            .url
+            .strip_prefix(entry.lang.prefix())
+            .unwrap_or(&entry.url);
         let base = self.base(entry.lang, &url, Alternates::Same(path_in_lang));
         let kind = match SectionType::of(&format!("{}/", section.path)) {
             SectionType::Events => "events",
@@ -430,10 +472,10 @@ impl<'a> Site<'a> {
             paginator => self.paginator_value(paginated),
             ..base
         };
-        let template = meta.template.clone().unwrap_or_else(|| "section.html".into());
+        let template = self.pick_template(meta.template.as_deref(), "section.html");
         Ok(Output {
             path: index_path(&url),
-            payload: Payload::Bytes(self.template(&template, ctx)?),
+            payload: Payload::Bytes(self.template(template, ctx)?),
         })
     }
 
@@ -470,7 +512,10 @@ impl<'a> Site<'a> {
         let items: Vec<usize> = keys
             .into_iter()
             .filter_map(|key| self.catalog.item_index(key, entry.lang))
-            .filter(|&i| self.profile_of(&self.content.pages[self.catalog.items[i].page]).is_none())
+            .filter(|&i| {
+                self.profile_of(&self.content.pages[self.catalog.items[i].page])
+                    .is_none()
+            })
             .collect();
         lists::order(self, items, &section.path, &section.meta)
     }
@@ -514,7 +559,12 @@ impl<'a> Site<'a> {
         })
     }
 
-    fn render_taxonomy_list(&self, taxonomy: &str, lang: Lang, terms: &[lists::TermList]) -> Result<Output, Diagnostic> {
+    fn render_taxonomy_list(
+        &self,
+        taxonomy: &str,
+        lang: Lang,
+        terms: &[lists::TermList],
+    ) -> Result<Output, Diagnostic> {
         let url = format!("{}/{}/", lang.prefix(), taxonomy);
         let base = self.base(lang, &url, Alternates::Same(&format!("/{taxonomy}/")));
         let list: Vec<Value> = terms
@@ -529,7 +579,13 @@ impl<'a> Site<'a> {
         })
     }
 
-    fn render_term(&self, taxonomy: &str, lang: Lang, term: &lists::TermList, paginated: &Paginated) -> Result<Output, Diagnostic> {
+    fn render_term(
+        &self,
+        taxonomy: &str,
+        lang: Lang,
+        term: &lists::TermList,
+        paginated: &Paginated,
+    ) -> Result<Output, Diagnostic> {
         let path = format!("/{}/{}/", taxonomy, term.slug);
         let base = self.base(lang, &paginated.url, Alternates::Same(&path));
         let ctx = context! {
@@ -654,7 +710,11 @@ impl<'a> Site<'a> {
 
     /// `sitemap.xml` with the language alternates of every indexable page;
     /// English fallbacks are left out (they are `noindex`).
-    fn sitemap(&self, sections: &[(&SectionEntry, Vec<usize>, Vec<usize>)], terms: &[lists::TermList]) -> Output {
+    fn sitemap(
+        &self,
+        sections: &[(&SectionEntry, Vec<usize>, Vec<usize>)],
+        terms: &[lists::TermList],
+    ) -> Output {
         let mut urls: BTreeMap<String, (Option<String>, Vec<(&str, String)>)> = BTreeMap::new();
         for item in &self.catalog.items {
             if item.fallback {
@@ -672,13 +732,22 @@ impl<'a> Site<'a> {
             if alternates.len() < 2 {
                 alternates.clear();
             }
-            let lastmod = page.meta.updated.or(page.meta.date).map(|d| d.day().to_string());
+            let lastmod = page
+                .meta
+                .updated
+                .or(page.meta.date)
+                .map(|d| d.day().to_string());
             urls.insert(self.config.absolute(&item.url), (lastmod, alternates));
         }
         let mut both = |path: String| {
             let alternates: Vec<(&str, String)> = Lang::ALL
                 .iter()
-                .map(|l| (l.code(), self.config.absolute(&format!("{}{}", l.prefix(), path))))
+                .map(|l| {
+                    (
+                        l.code(),
+                        self.config.absolute(&format!("{}{}", l.prefix(), path)),
+                    )
+                })
                 .collect();
             for (_, url) in &alternates {
                 urls.insert(url.clone(), (None, alternates.clone()));
@@ -733,7 +802,9 @@ impl<'a> Site<'a> {
         for item in self.catalog.items.iter().filter(|i| !i.fallback) {
             let page = &self.content.pages[item.page];
             for alias in &page.meta.aliases {
-                let Some(path) = crate::catalog::clean_alias(alias) else { continue };
+                let Some(path) = crate::catalog::clean_alias(alias) else {
+                    continue;
+                };
                 let target = xml_escape(&item.url);
                 let html = format!(
                     "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title><link rel=\"canonical\" href=\"{}\"><meta http-equiv=\"refresh\" content=\"0; url={}\"></head><body><a href=\"{}\">{}</a></body></html>\n",
@@ -744,8 +815,15 @@ impl<'a> Site<'a> {
                     target,
                     xml_escape(&page.meta.title),
                 );
-                let path = if path.ends_with(".html") { path } else { format!("{path}/index.html") };
-                out.push(Output { path, payload: Payload::Bytes(html.into_bytes()) });
+                let path = if path.ends_with(".html") {
+                    path
+                } else {
+                    format!("{path}/index.html")
+                };
+                out.push(Output {
+                    path,
+                    payload: Payload::Bytes(html.into_bytes()),
+                });
             }
         }
         out
@@ -759,7 +837,11 @@ impl<'a> Site<'a> {
             for asset in &page.assets {
                 if let Some(name) = asset.file_name() {
                     out.push(Output {
-                        path: format!("{}{}", item.url.trim_start_matches('/'), name.to_string_lossy()),
+                        path: format!(
+                            "{}{}",
+                            item.url.trim_start_matches('/'),
+                            name.to_string_lossy()
+                        ),
                         payload: Payload::Copy(asset.clone()),
                     });
                 }
@@ -770,7 +852,11 @@ impl<'a> Site<'a> {
             for asset in &section.assets {
                 if let Some(name) = asset.file_name() {
                     out.push(Output {
-                        path: format!("{}{}", entry.url.trim_start_matches('/'), name.to_string_lossy()),
+                        path: format!(
+                            "{}{}",
+                            entry.url.trim_start_matches('/'),
+                            name.to_string_lossy()
+                        ),
                         payload: Payload::Copy(asset.clone()),
                     });
                 }

@@ -142,7 +142,10 @@ impl Site<'_> {
             ),
             None => {
                 let slug = crate::content::load::slugify(written);
-                (if slug.is_empty() { "-".into() } else { slug }, written.to_string())
+                (
+                    if slug.is_empty() { "-".into() } else { slug },
+                    written.to_string(),
+                )
             }
         }
     }
