@@ -19,6 +19,9 @@ pub struct Config {
     pub generate_feeds: bool,
     pub feed_limit: Option<usize>,
     pub build_search_index: bool,
+    /// Show Japanese dates in the era form (令和9年2月15日) across the site,
+    /// as some public bodies require.
+    pub japanese_era: bool,
     /// How many items a taxonomy term page lists per page.
     pub taxonomy_paginate_by: usize,
     pub languages: BTreeMap<String, LanguageConfig>,
@@ -43,6 +46,7 @@ impl Default for Config {
             generate_feeds: true,
             feed_limit: Some(50),
             build_search_index: true,
+            japanese_era: false,
             taxonomy_paginate_by: 20,
             languages: BTreeMap::new(),
             extra: toml::Table::new(),

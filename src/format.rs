@@ -104,9 +104,18 @@ pub fn time(when: When) -> Option<String> {
     }
 }
 
+/// A date in the Western or (with `era`) the Japanese era form.
+pub fn date_in(day: NaiveDate, lang: Lang, era: bool) -> String {
+    if era {
+        date_wareki(day, lang)
+    } else {
+        date(day, lang)
+    }
+}
+
 /// A date with its time when it has one: `2027年2月15日（月）13:30`.
-pub fn date_time(when: When, lang: Lang) -> String {
-    let day = date(when.day(), lang);
+pub fn date_time(when: When, lang: Lang, era: bool) -> String {
+    let day = date_in(when.day(), lang, era);
     match time(when) {
         Some(t) if lang == Lang::En => format!("{day}, {t}"),
         Some(t) => format!("{day} {t}"),
@@ -116,9 +125,9 @@ pub fn date_time(when: When, lang: Lang) -> String {
 
 /// An event's span as one phrase: the end's date is left out when it is the
 /// same day, as a Japanese notice writes it (`13:30〜16:00`).
-pub fn span(start: When, end: When, lang: Lang) -> String {
+pub fn span(start: When, end: When, lang: Lang, era: bool) -> String {
     let dash = if lang == Lang::Ja { "〜" } else { " – " };
-    let first = date_time(start, lang);
+    let first = date_time(start, lang, era);
     if start == end {
         return first;
     }
@@ -128,7 +137,7 @@ pub fn span(start: When, end: When, lang: Lang) -> String {
             None => first,
         };
     }
-    format!("{first}{dash}{}", date_time(end, lang))
+    format!("{first}{dash}{}", date_time(end, lang, era))
 }
 
 /// Yen as a Japanese reader writes large sums (`7億2,000万円`), or as an
@@ -211,15 +220,27 @@ mod tests {
         let start = When::parse("2027-02-15T13:30:00").unwrap();
         let end = When::parse("2027-02-15T16:00:00").unwrap();
         assert_eq!(
-            span(start, end, Lang::Ja),
+            span(start, end, Lang::Ja, false),
             "2027年2月15日（月） 13:30〜16:00"
         );
         let next = When::parse("2027-02-17").unwrap();
         assert_eq!(
-            span(When::parse("2027-02-15").unwrap(), next, Lang::Ja),
+            span(When::parse("2027-02-15").unwrap(), next, Lang::Ja, false),
             "2027年2月15日（月）〜2027年2月17日（水）"
         );
-        assert_eq!(span(start, end, Lang::En), "Mon 15 Feb 2027, 13:30 – 16:00");
+        assert_eq!(
+            span(start, end, Lang::En, false),
+            "Mon 15 Feb 2027, 13:30 – 16:00"
+        );
+    }
+
+    #[test]
+    fn spans_can_use_the_era() {
+        let start = When::parse("2027-02-15T13:30:00").unwrap();
+        assert_eq!(
+            span(start, start, Lang::Ja, true),
+            "令和9年2月15日（月） 13:30"
+        );
     }
 
     #[test]

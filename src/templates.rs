@@ -80,6 +80,11 @@ fn lang_of(state: &State) -> Lang {
         .unwrap_or(Lang::Ja)
 }
 
+/// Whether the site asks for era dates (`japanese_era = true`).
+fn era(state: &State) -> bool {
+    state.lookup("japanese_era").is_some_and(|v| v.is_true())
+}
+
 fn parse_when(value: &Value) -> Result<When, Error> {
     let text = value
         .as_str()
@@ -97,6 +102,7 @@ fn filter_date(state: &State, value: Value, style: Option<String>) -> Result<Str
     let lang = lang_of(state);
     Ok(match style.as_deref() {
         Some("wareki") => format::date_wareki(when.day(), lang),
+        None if era(state) => format::date_wareki(when.day(), lang),
         Some("iso") => when.day().format("%Y-%m-%d").to_string(),
         _ => format::date(when.day(), lang),
     })
@@ -106,7 +112,11 @@ fn filter_datetime(state: &State, value: Value) -> Result<String, Error> {
     if value.is_undefined() || value.is_none() {
         return Ok(String::new());
     }
-    Ok(format::date_time(parse_when(&value)?, lang_of(state)))
+    Ok(format::date_time(
+        parse_when(&value)?,
+        lang_of(state),
+        era(state),
+    ))
 }
 
 fn filter_time(value: Value) -> Result<String, Error> {
@@ -124,7 +134,7 @@ fn filter_span(state: &State, start: Value, end: Value) -> Result<String, Error>
     } else {
         parse_when(&end)?
     };
-    Ok(format::span(start, end, lang_of(state)))
+    Ok(format::span(start, end, lang_of(state), era(state)))
 }
 
 fn filter_yen(state: &State, value: Value) -> Result<String, Error> {

@@ -48,6 +48,8 @@ pub struct Site<'a> {
     pub env: &'a Environment<'static>,
     /// Whether a page in `organizations/` is an organization's profile.
     profiles: HashMap<String, usize>,
+    /// The theme strings as template values, converted once per language.
+    strings: [Value; 2],
 }
 
 /// The taxonomies kpot generates pages for.
@@ -86,6 +88,7 @@ impl<'a> Site<'a> {
             .filter(|(_, p)| p.section == "organizations" && data.organization(&p.slug).is_some())
             .map(|(i, p)| (format!("{}:{}", p.slug, p.lang.code()), i))
             .collect();
+        let strings = [ser(theme.strings(Lang::Ja)), ser(theme.strings(Lang::En))];
         Site {
             config,
             data,
@@ -96,6 +99,7 @@ impl<'a> Site<'a> {
             theme,
             env,
             profiles,
+            strings,
         }
     }
 
@@ -339,7 +343,8 @@ impl<'a> Site<'a> {
         .collect();
         context! {
             lang => lang.code(),
-            t => ser(self.theme.strings(lang)),
+            t => self.strings[match lang { Lang::Ja => 0, Lang::En => 1 }].clone(),
+            japanese_era => self.config.japanese_era,
             site => context! {
                 title => self.config.title(lang),
                 description => self.config.description(lang),
@@ -472,6 +477,20 @@ impl<'a> Site<'a> {
             paginator => self.paginator_value(paginated),
             ..base
         };
+        if let Some(target) = &meta.redirect_to {
+            return Ok(Output {
+                path: index_path(&url),
+                payload: Payload::Bytes(
+                    redirect_html(
+                        entry.lang,
+                        &meta.title.clone().unwrap_or_default(),
+                        target,
+                        &self.config.absolute(target),
+                    )
+                    .into_bytes(),
+                ),
+            });
+        }
         let template = self.pick_template(meta.template.as_deref(), "section.html");
         Ok(Output {
             path: index_path(&url),
@@ -805,15 +824,11 @@ impl<'a> Site<'a> {
                 let Some(path) = crate::catalog::clean_alias(alias) else {
                     continue;
                 };
-                let target = xml_escape(&item.url);
-                let html = format!(
-                    "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title><link rel=\"canonical\" href=\"{}\"><meta http-equiv=\"refresh\" content=\"0; url={}\"></head><body><a href=\"{}\">{}</a></body></html>\n",
-                    item.lang.code(),
-                    xml_escape(&page.meta.title),
-                    xml_escape(&self.config.absolute(&item.url)),
-                    target,
-                    target,
-                    xml_escape(&page.meta.title),
+                let html = redirect_html(
+                    item.lang,
+                    &page.meta.title,
+                    &item.url,
+                    &self.config.absolute(&item.url),
                 );
                 let path = if path.ends_with(".html") {
                     path
@@ -887,6 +902,23 @@ enum Alternates<'u> {
         self_is_fallback: bool,
         original: Option<&'u str>,
     },
+}
+
+/// A page that sends the reader (and search engines, through the canonical
+/// link) to `target`, as Zola's aliases and `redirect_to` do.
+fn redirect_html(lang: Lang, title: &str, target: &str, absolute: &str) -> String {
+    let target = xml_escape(target);
+    format!(
+        "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title><link rel=\"canonical\" href=\"{}\"><meta name=\"robots\" content=\"noindex\"><meta http-equiv=\"refresh\" content=\"0; url={target}\"></head><body><p><a href=\"{target}\">{}</a></p></body></html>\n",
+        lang.code(),
+        xml_escape(title),
+        xml_escape(absolute),
+        xml_escape(if title.is_empty() {
+            target.as_str()
+        } else {
+            title
+        }),
+    )
 }
 
 /// A serializable value as a template value.
