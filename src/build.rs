@@ -32,6 +32,8 @@ pub struct BuildReport {
     pub files: usize,
     pub warnings: Vec<Diagnostic>,
     pub elapsed: Duration,
+    /// Wall time of each stage, for profiling (`KPOT_TIMINGS=1`).
+    pub stages: Vec<(&'static str, Duration)>,
 }
 
 #[derive(Debug)]
@@ -53,6 +55,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         ))
     })?;
     let mut diagnostics = Diagnostics::default();
+    let mut stages = Vec::new();
+    let mut lap = Instant::now();
+    let mut stage = |name: &'static str| {
+        stages.push((name, lap.elapsed()));
+        lap = Instant::now();
+    };
 
     let config = config::load(root).map_err(|d| BuildError::Content(vec![d]))?;
     let theme = theme::load(root, &config.theme).map_err(|d| BuildError::Content(vec![d]))?;
@@ -71,6 +79,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         diagnostics.extend(std::mem::take(&mut content.diagnostics));
         content
     };
+    stage("load");
     diagnostics.extend(validate::references(&content, &data));
     diagnostics.extend(validate::templates(&content, &theme));
     let (catalog, catalog_problems) = catalog::build(&content);
@@ -83,6 +92,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         .collect();
     let (bodies, problems): (Vec<_>, Vec<_>) = rendered.into_iter().unzip();
     diagnostics.extend(validate::links(&content, &catalog, &bodies, &problems));
+    stage("markdown");
 
     if diagnostics.has_errors() {
         return Err(BuildError::Content(diagnostics.sorted()));
@@ -98,6 +108,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             format!("cannot read static/: {err}"),
         ))
     })?);
+    stage("render");
 
     let target = options
         .output_dir
@@ -109,6 +120,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             format!("cannot write {}: {err}", target.display()),
         ))
     })?;
+    stage("write");
 
     let mut pages = [0, 0];
     for item in &catalog.items {
@@ -122,6 +134,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         files,
         warnings: diagnostics.sorted(),
         elapsed: started.elapsed(),
+        stages,
     })
 }
 

@@ -87,6 +87,11 @@ fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
     match result {
         Ok(report) => {
             let warnings = report.warnings.len();
+            if std::env::var_os("KPOT_TIMINGS").is_some() {
+                for (stage, time) in &report.stages {
+                    eprintln!("{stage:>10}: {:8.1} ms", time.as_secs_f64() * 1000.0);
+                }
+            }
             if warnings > 0 && warnings <= 20 {
                 for warning in &report.warnings {
                     eprintln!("{}", warning.render(lang));

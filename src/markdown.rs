@@ -203,19 +203,13 @@ fn check_link<'a>(
 /// renders as nothing.
 fn drop_japanese_soft_breaks(events: &mut Vec<Event<'_>>) {
     let mut keep = vec![true; events.len()];
-    for i in 1..events.len().saturating_sub(1) {
+    for i in 0..events.len() {
         if !matches!(events[i], Event::SoftBreak) {
             continue;
         }
-        let before = match &events[i - 1] {
-            Event::Text(t) => t.chars().next_back(),
-            _ => None,
-        };
-        let after = match &events[i + 1] {
-            Event::Text(t) => t.chars().next(),
-            _ => None,
-        };
-        if before.is_some_and(is_cjk) && after.is_some_and(is_cjk) {
+        let before = events[..i].iter().rev().find_map(text_edge(true));
+        let after = events[i + 1..].iter().find_map(text_edge(false));
+        if before.flatten().is_some_and(is_cjk) && after.flatten().is_some_and(is_cjk) {
             keep[i] = false;
         }
     }
@@ -225,6 +219,24 @@ fn drop_japanese_soft_breaks(events: &mut Vec<Event<'_>>) {
         index += 1;
         k
     });
+}
+
+/// The character next to a soft break, looking through inline markup such
+/// as links and emphasis: `Some(Some(c))` at text, `Some(None)` at anything
+/// that ends the search (a block boundary, an image), `None` to look further.
+fn text_edge(last: bool) -> impl Fn(&Event<'_>) -> Option<Option<char>> {
+    move |event| match event {
+        Event::Text(t) | Event::Code(t) => Some(if last {
+            t.chars().next_back()
+        } else {
+            t.chars().next()
+        }),
+        Event::Start(Tag::Link { .. } | Tag::Emphasis | Tag::Strong | Tag::Strikethrough)
+        | Event::End(TagEnd::Link | TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough) => {
+            None
+        }
+        _ => Some(None),
+    }
 }
 
 /// Characters of Japanese (and Chinese) text, including the full-width

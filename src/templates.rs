@@ -143,12 +143,17 @@ fn filter_yen(state: &State, value: Value) -> Result<String, Error> {
     Ok(format::yen(amount, lang_of(state)))
 }
 
-/// `trans("status_open")`: a theme string in the page's language. A missing
-/// key renders as itself so the gap is visible rather than fatal.
-fn trans(state: &State, key: String) -> Result<Value, Error> {
+/// `trans("status_open")`: a theme string in the page's language;
+/// `trans("councils_as_of", date)` fills the string's `{}`. A missing key
+/// renders as itself so the gap is visible rather than fatal.
+fn trans(state: &State, key: String, arg: Option<Value>) -> Result<Value, Error> {
     let table = state.lookup("t").unwrap_or_default();
-    match table.get_attr(&key) {
-        Ok(v) if !v.is_undefined() => Ok(v),
-        _ => Ok(Value::from(key)),
+    let text = match table.get_attr(&key) {
+        Ok(v) if !v.is_undefined() => v,
+        _ => return Ok(Value::from(key)),
+    };
+    match (arg, text.as_str()) {
+        (Some(arg), Some(pattern)) => Ok(Value::from(pattern.replacen("{}", &arg.to_string(), 1))),
+        _ => Ok(text),
     }
 }

@@ -244,7 +244,8 @@ pub fn home(site: &Site<'_>, lang: Lang) -> HomeLists {
     } else {
         soon.into_iter().take(12).collect()
     };
-    let programs = sort_by(site, programs, SortBy::Weight);
+    let mut programs = sort_by(site, programs, SortBy::Weight);
+    programs.truncate(12);
     let recent_candidates: Vec<usize> = site
         .catalog
         .items_in(lang)

@@ -536,7 +536,11 @@ impl<'a> Site<'a> {
                     .is_none()
             })
             .collect();
-        lists::order(self, items, &section.path, &section.meta)
+        let (mut current, archive) = lists::order(self, items, &section.path, &section.meta);
+        if section.meta.paginate_reversed {
+            current.reverse();
+        }
+        (current, archive)
     }
 
     fn render_home(&self, lang: Lang, terms: &[lists::TermList]) -> Result<Output, Diagnostic> {
