@@ -54,6 +54,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             format!("cannot read --now: {err}"),
         ))
     })?;
+    if !root.is_dir() {
+        return Err(BuildError::Fatal(Text::new(
+            format!("サイトのフォルダ {} がありません", root.display()),
+            format!("the site folder {} does not exist", root.display()),
+        )));
+    }
     let mut diagnostics = Diagnostics::default();
     let mut stages = Vec::new();
     let mut lap = Instant::now();

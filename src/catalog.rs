@@ -160,11 +160,9 @@ pub fn build(content: &Content) -> (Catalog, Vec<Diagnostic>) {
                     continue;
                 }
             };
-            if !fallback {
-                if let Some(problem) = check_partner_prefix(page, &url) {
-                    diagnostics.push(problem);
-                    continue;
-                }
+            if !fallback && let Some(problem) = check_partner_prefix(page, &url, "slug") {
+                diagnostics.push(problem);
+                continue;
             }
             claim(&mut claimed, &url, &page.source.display, &mut diagnostics);
             catalog
@@ -181,20 +179,26 @@ pub fn build(content: &Content) -> (Catalog, Vec<Diagnostic>) {
     // A page whose Japanese original is missing (only NAME.en.md) still gets
     // a Japanese entry, so language switches never lead nowhere.
     for (index, page) in content.pages.iter().enumerate() {
-        if page.lang == Lang::En && !catalog.by_key.contains_key(&(page.key.clone(), Lang::Ja)) {
-            if let Ok(url) = page_url(page, Lang::Ja) {
-                claim(&mut claimed, &url, &page.source.display, &mut diagnostics);
-                catalog
-                    .by_key
-                    .insert((page.key.clone(), Lang::Ja), catalog.items.len());
-                catalog.items.push(Item {
-                    page: index,
-                    lang: Lang::Ja,
-                    fallback: true,
-                    url,
-                });
-            }
+        if page.lang == Lang::En
+            && !catalog.by_key.contains_key(&(page.key.clone(), Lang::Ja))
+            && let Ok(url) = page_url(page, Lang::Ja)
+        {
+            claim(&mut claimed, &url, &page.source.display, &mut diagnostics);
+            catalog
+                .by_key
+                .insert((page.key.clone(), Lang::Ja), catalog.items.len());
+            catalog.items.push(Item {
+                page: index,
+                lang: Lang::Ja,
+                fallback: true,
+                url,
+            });
         }
+    }
+    // Aliases last, so a conflict is reported on the page that wrote the
+    // alias rather than on the page that owns the address.
+    for page in &content.pages {
+        claim_aliases(page, &mut claimed, &mut diagnostics);
     }
     (catalog, diagnostics)
 }
@@ -255,10 +259,7 @@ pub fn section_url(folder: &str, lang: Lang) -> String {
 /// section folder and the slug.
 fn page_url(page: &Page, lang: Lang) -> Result<String, Diagnostic> {
     let path = match &page.meta.path {
-        Some(path) => {
-            let clean = clean_path(path).ok_or_else(|| escape_error(page, "path", path))?;
-            clean
-        }
+        Some(path) => clean_path(path).ok_or_else(|| escape_error(page, "path", path))?,
         None => {
             if page.slug.is_empty() || clean_path(&page.slug).is_none() || page.slug.contains('/') {
                 return Err(escape_error(page, "slug", &page.slug));
@@ -311,9 +312,34 @@ fn escape_error(page: &Page, field: &str, value: &str) -> Diagnostic {
     .field(field)
 }
 
+/// Aliases are URLs too: they must stay inside the site (and a partner's
+/// folder) and may not take another page's address.
+fn claim_aliases(
+    page: &Page,
+    claimed: &mut BTreeMap<String, String>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for alias in &page.meta.aliases {
+        let Some(path) = clean_alias(alias) else {
+            diagnostics.push(escape_error(page, "aliases", alias));
+            continue;
+        };
+        let url = if path.ends_with(".html") {
+            format!("/{path}")
+        } else {
+            format!("/{path}/")
+        };
+        if let Some(problem) = check_partner_prefix(page, &url, "aliases") {
+            diagnostics.push(problem);
+            continue;
+        }
+        claim(claimed, &url, &page.source.display, diagnostics);
+    }
+}
+
 /// A partner's page must stay under its folder's URL prefix (PORTAL.md), so
 /// that one partner cannot publish at another's or the portal's addresses.
-fn check_partner_prefix(page: &Page, url: &str) -> Option<Diagnostic> {
+fn check_partner_prefix(page: &Page, url: &str, field: &str) -> Option<Diagnostic> {
     let partner = partner_of(&page.section)?;
     let top = page.section.split('/').next()?;
     let prefix = format!("{}/{}/{}/", page.lang.prefix(), top, partner);
@@ -328,10 +354,10 @@ fn check_partner_prefix(page: &Page, url: &str) -> Option<Diagnostic> {
                 format!("the URL {url} is outside this folder's URL prefix {prefix}"),
             ),
         )
-        .field(if page.meta.path.is_some() {
+        .field(if field == "slug" && page.meta.path.is_some() {
             "path"
         } else {
-            "slug"
+            field
         }),
     )
 }

@@ -1,3 +1,7 @@
+// Diagnostics travel in `Err`: they are the error path, rare and already
+// boxed where they are collected, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
 //! kpot: the K-POT portal generator and search server.
 //!
 //! Data flows one way: `content` and `data` load, `validate` and `catalog`

@@ -310,10 +310,8 @@ fn plain_text(events: &[Event<'_>]) -> String {
     for event in events {
         match event {
             Event::Text(t) | Event::Code(t) => text.push_str(t),
-            Event::SoftBreak | Event::HardBreak | Event::End(_) => {
-                if !text.ends_with([' ', '\n']) {
-                    text.push(' ');
-                }
+            Event::SoftBreak | Event::HardBreak | Event::End(_) if !text.ends_with([' ', '\n']) => {
+                text.push(' ');
             }
             _ => {}
         }

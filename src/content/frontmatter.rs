@@ -50,8 +50,7 @@ pub fn split(text: &str) -> Result<Option<Split<'_>>, SyntaxError> {
     }
     let after_open = (first_end + 1).min(text.len());
     let mut offset = after_open;
-    let mut line = 2;
-    for chunk in text[after_open..].split_inclusive('\n') {
+    for (line, chunk) in (2..).zip(text[after_open..].split_inclusive('\n')) {
         if chunk.trim_end() == delimiter {
             let body_start = offset + chunk.len();
             return Ok(Some(Split {
@@ -63,7 +62,6 @@ pub fn split(text: &str) -> Result<Option<Split<'_>>, SyntaxError> {
             }));
         }
         offset += chunk.len();
-        line += 1;
     }
     Err(SyntaxError {
         line: 1,

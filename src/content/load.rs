@@ -69,6 +69,9 @@ pub fn load(root: &Path, options: LoadOptions) -> Content {
         }
     }
 
+    if !options.include_drafts {
+        drop_draft_sections(&mut content);
+    }
     attach_assets(root, &content_dir, &files, &mut content);
     content
         .pages
@@ -319,6 +322,27 @@ fn load_file(root: &Path, content_dir: &Path, path: &Path) -> Loaded {
         }))),
         diagnostics,
     }
+}
+
+/// A section marked `draft = true` is left out with everything under it, as
+/// in Zola.
+fn drop_draft_sections(content: &mut Content) {
+    let drafts: Vec<String> = content
+        .sections
+        .iter()
+        .filter(|s| s.meta.draft)
+        .map(|s| s.path.clone())
+        .collect();
+    if drafts.is_empty() {
+        return;
+    }
+    let under = |folder: &str| {
+        drafts
+            .iter()
+            .any(|d| d.is_empty() || folder == d || folder.starts_with(&format!("{d}/")))
+    };
+    content.sections.retain(|s| !under(&s.path));
+    content.pages.retain(|p| !under(&p.section));
 }
 
 /// The content path of the Japanese original of `rel`.

@@ -254,8 +254,9 @@ impl<'a> Site<'a> {
     /// are not rendered as plain lists.
     fn is_generic_section(&self, entry: &SectionEntry) -> bool {
         let folder = &self.content.sections[entry.section].path;
-        !(folder == "councils" && !self.data.councils.is_empty()
-            || folder == "organizations" && !self.data.organizations.is_empty())
+        let councils = folder == "councils" && !self.data.councils.is_empty();
+        let organizations = folder == "organizations" && !self.data.organizations.is_empty();
+        !councils && !organizations
     }
 
     /// The template a page asks for, if the theme has it; a Zola site's
@@ -738,7 +739,9 @@ impl<'a> Site<'a> {
         sections: &[(&SectionEntry, Vec<usize>, Vec<usize>)],
         terms: &[lists::TermList],
     ) -> Output {
-        let mut urls: BTreeMap<String, (Option<String>, Vec<(&str, String)>)> = BTreeMap::new();
+        // URL → (lastmod, language alternates)
+        type Entry<'a> = (Option<String>, Vec<(&'a str, String)>);
+        let mut urls: BTreeMap<String, Entry<'_>> = BTreeMap::new();
         for item in &self.catalog.items {
             if item.fallback {
                 continue;

@@ -70,8 +70,9 @@ pub struct PageView {
     pub lang: Lang,
     /// Shown in English but written only in Japanese.
     pub fallback: bool,
-    /// For a fallback, the Japanese original.
+    /// For a fallback, the original and its language.
     pub original_url: Option<String>,
+    pub original_lang: Lang,
     pub date: Option<String>,
     pub updated: Option<String>,
     pub status: Option<Status>,
@@ -171,6 +172,7 @@ impl Site<'_> {
             lang,
             fallback: item.fallback,
             original_url,
+            original_lang: page.lang,
             date: sort_date(page).map(|d| d.to_string()),
             updated: page.meta.updated.map(|d| d.to_string()),
             status: page.kind.status(self.now),

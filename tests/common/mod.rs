@@ -1,0 +1,306 @@
+//! Shared helpers for the integration tests: a throw-away site folder, a way
+//! to run the real `kpot` binary on it, and small readers for what it wrote.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A site folder in a fresh temporary directory.
+pub struct Site {
+    dir: tempfile::TempDir,
+}
+
+/// What one run of `kpot` said.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with the whole output unless the run exited 0.
+    #[track_caller]
+    pub fn ok(&self) -> &Run {
+        assert_eq!(self.code, Some(0), "kpot failed:\n{}", self.stderr);
+        self
+    }
+
+    /// Panics with the whole output unless the run exited with `code`.
+    #[track_caller]
+    pub fn code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Panics unless stderr contains `text`.
+    #[track_caller]
+    pub fn says(&self, text: &str) -> &Run {
+        assert!(
+            self.stderr.contains(text),
+            "stderr should contain {text:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+}
+
+impl Site {
+    /// An empty site folder (no config.toml, no data, no content).
+    pub fn empty() -> Site {
+        Site {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        }
+    }
+
+    /// A portal-shaped site: a base URL, the partner `kip` (and `igren`),
+    /// and the events and notices sections with kip's transparent folders.
+    pub fn portal() -> Site {
+        let site = Site::empty();
+        site.file("config.toml", "base_url = \"https://example.org\"\n");
+        site.file(
+            "data/organizations.yaml",
+            "- id: kip\n  name: {ja: 神奈川産業振興センター, en: KIP}\n- id: igren\n  name: {ja: アイグレン, en: Igren}\n",
+        );
+        site.file(
+            "content/events/_index.md",
+            "+++\ntitle = \"イベント\"\n+++\n",
+        );
+        site.file(
+            "content/events/kip/_index.md",
+            "+++\ntitle = \"KIP のイベント\"\ntransparent = true\n+++\n",
+        );
+        site.file(
+            "content/notices/_index.md",
+            "+++\ntitle = \"お知らせ\"\n+++\n",
+        );
+        site.file(
+            "content/notices/kip/_index.md",
+            "+++\ntitle = \"KIP のお知らせ\"\ntransparent = true\n+++\n",
+        );
+        site
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn public(&self) -> PathBuf {
+        self.root().join("public")
+    }
+
+    /// Writes a text file (creating folders) relative to the site root.
+    pub fn file(&self, rel: &str, text: &str) -> &Site {
+        self.bytes(rel, text.as_bytes())
+    }
+
+    pub fn bytes(&self, rel: &str, bytes: &[u8]) -> &Site {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        self
+    }
+
+    pub fn remove(&self, rel: &str) -> &Site {
+        std::fs::remove_file(self.root().join(rel)).unwrap();
+        self
+    }
+
+    /// Runs `kpot build --root SITE --lang en ARGS…`.
+    pub fn build(&self, args: &[&str]) -> Run {
+        let mut all = vec!["--lang", "en"];
+        all.extend_from_slice(args);
+        self.build_raw(&all)
+    }
+
+    /// Runs `kpot build --root SITE ARGS…` with no language chosen.
+    pub fn build_raw(&self, args: &[&str]) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_kpot"))
+            .arg("build")
+            .arg("--root")
+            .arg(self.root())
+            .args(args)
+            .env_remove("LANG")
+            .env_remove("LC_ALL")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("kpot runs");
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Whether `public/REL` exists.
+    pub fn has(&self, rel: &str) -> bool {
+        self.public().join(rel).exists()
+    }
+
+    /// The text of `public/REL`, panicking with a listing if it is missing.
+    #[track_caller]
+    pub fn read(&self, rel: &str) -> String {
+        let path = self.public().join(rel);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) => panic!(
+                "cannot read public/{rel}: {err}\npublic/ holds:\n{}",
+                snapshot(&self.public())
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+        }
+    }
+
+    /// Every file under the site root (relative path → bytes).
+    pub fn all_files(&self) -> BTreeMap<String, Vec<u8>> {
+        snapshot(self.root())
+    }
+
+    /// Names directly inside the site root.
+    pub fn top_level(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.root())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// Every file below `dir`, by `/`-separated relative path.
+pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if entry.file_type().unwrap().is_dir() {
+                walk(base, &path, out);
+            } else {
+                let rel = path
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// A TOML basic string literal.
+pub fn toml_str(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A valid onsite event of kip; `start` and `end` are TOML date or date-time
+/// literals; `more` is extra `[extra]` lines.
+pub fn event(title: &str, start: &str, end: &str, more: &str) -> String {
+    format!(
+        "+++\ntitle = {}\n[extra]\nstart = {start}\nend = {end}\nformat = \"onsite\"\nvenue = \"産業貿易センター\"\norganizer = \"kip\"\n{more}+++\n本文\n",
+        toml_str(title)
+    )
+}
+
+/// A kip notice; `opens` may be empty.
+pub fn notice(title: &str, opens: &str, closes: &str) -> String {
+    let opens = if opens.is_empty() {
+        String::new()
+    } else {
+        format!("opens = {opens}\n")
+    };
+    format!(
+        "+++\ntitle = {}\n[extra]\n{opens}closes = {closes}\norganizer = \"kip\"\n+++\n募集します。\n",
+        toml_str(title)
+    )
+}
+
+/// A plain page.
+pub fn page(title: &str, front: &str, body: &str) -> String {
+    format!("+++\ntitle = {}\n{front}+++\n{body}", toml_str(title))
+}
+
+/// Positions of each needle in `haystack`, panicking if one is missing.
+#[track_caller]
+pub fn positions(haystack: &str, needles: &[&str]) -> Vec<usize> {
+    needles
+        .iter()
+        .map(|n| {
+            haystack
+                .find(n)
+                .unwrap_or_else(|| panic!("{n:?} not found in:\n{haystack}"))
+        })
+        .collect()
+}
+
+/// Panics unless the needles occur in `haystack` in the order given.
+#[track_caller]
+pub fn assert_in_order(haystack: &str, needles: &[&str]) {
+    let at = positions(haystack, needles);
+    for pair in at.windows(2).zip(needles.windows(2)) {
+        assert!(
+            pair.0[0] < pair.0[1],
+            "{:?} should come before {:?} in:\n{haystack}",
+            pair.1[0],
+            pair.1[1]
+        );
+    }
+}
+
+/// The text between the first `start` and the next `end` after it.
+#[track_caller]
+pub fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("{start:?} not found in:\n{text}"))
+        + start.len();
+    let to = text[from..]
+        .find(end)
+        .unwrap_or_else(|| panic!("{end:?} not found after {start:?} in:\n{text}"))
+        + from;
+    &text[from..to]
+}
+
+/// The `href` values of `<link rel="alternate" hreflang="…">` in a page, as
+/// (lang, href) pairs.
+pub fn hreflang_links(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for part in html.split("<link rel=\"alternate\" hreflang=\"").skip(1) {
+        let (lang, rest) = part.split_once('"').unwrap();
+        let href = between(rest, "href=\"", "\"");
+        out.push((lang.to_string(), href.to_string()));
+    }
+    out.sort();
+    out
+}
+
+/// The canonical link of a page.
+pub fn canonical(html: &str) -> String {
+    between(html, "<link rel=\"canonical\" href=\"", "\"").to_string()
+}
