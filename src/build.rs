@@ -44,11 +44,32 @@ pub enum BuildError {
     Fatal(Text),
 }
 
-/// Loads and checks everything a build needs, renders it and writes it.
-pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
-    let started = Instant::now();
-    let root = &options.root;
-    let now = when::now_or(options.now.as_deref()).map_err(|err| {
+/// Everything loaded and checked, ready to render: what `check` inspects
+/// and what `build` renders, indexes and writes.
+pub struct Prepared {
+    pub config: config::Config,
+    pub theme: theme::Theme,
+    pub env: minijinja::Environment<'static>,
+    pub data: data::Data,
+    pub content: content::Content,
+    pub catalog: catalog::Catalog,
+    /// Rendered Markdown, by page index.
+    pub bodies: Vec<markdown::Rendered>,
+    pub now: chrono::DateTime<chrono::FixedOffset>,
+    /// Every problem found, errors and warnings, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Loads config, theme, data and content, then checks references and links.
+/// Content errors are returned inside `Prepared::diagnostics`; only problems
+/// that stop loading altogether (no site folder, a broken config or theme)
+/// are `Err`.
+pub fn prepare(
+    root: &Path,
+    now: Option<&str>,
+    include_drafts: bool,
+) -> Result<Prepared, BuildError> {
+    let now = when::now_or(now).map_err(|err| {
         BuildError::Fatal(Text::new(
             format!("--now を読めません: {err}"),
             format!("cannot read --now: {err}"),
@@ -61,31 +82,14 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         )));
     }
     let mut diagnostics = Diagnostics::default();
-    let mut stages = Vec::new();
-    let mut lap = Instant::now();
-    let mut stage = |name: &'static str| {
-        stages.push((name, lap.elapsed()));
-        lap = Instant::now();
-    };
-
     let config = config::load(root).map_err(|d| BuildError::Content(vec![d]))?;
     let theme = theme::load(root, &config.theme).map_err(|d| BuildError::Content(vec![d]))?;
     let env = templates::environment(&theme, &config.base_url)
         .map_err(|d| BuildError::Content(vec![d]))?;
     let (data, data_problems) = data::load(root);
     diagnostics.extend(data_problems);
-    let content = content::load(
-        root,
-        LoadOptions {
-            include_drafts: options.include_drafts,
-        },
-    );
-    let content = {
-        let mut content = content;
-        diagnostics.extend(std::mem::take(&mut content.diagnostics));
-        content
-    };
-    stage("load");
+    let mut content = content::load(root, LoadOptions { include_drafts });
+    diagnostics.extend(std::mem::take(&mut content.diagnostics));
     diagnostics.extend(validate::references(&content, &data));
     diagnostics.extend(validate::templates(&content, &theme));
     let (catalog, catalog_problems) = catalog::build(&content);
@@ -98,15 +102,48 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         .collect();
     let (bodies, problems): (Vec<_>, Vec<_>) = rendered.into_iter().unzip();
     diagnostics.extend(validate::links(&content, &catalog, &bodies, &problems));
-    stage("markdown");
+    Ok(Prepared {
+        config,
+        theme,
+        env,
+        data,
+        content,
+        catalog,
+        bodies,
+        now,
+        diagnostics: diagnostics.sorted(),
+    })
+}
 
-    if diagnostics.has_errors() {
-        return Err(BuildError::Content(diagnostics.sorted()));
+/// Loads and checks everything a build needs, renders it and writes it.
+pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let started = Instant::now();
+    let root = &options.root;
+    let mut stages = Vec::new();
+    let mut lap = Instant::now();
+    let mut stage = |name: &'static str| {
+        stages.push((name, lap.elapsed()));
+        lap = Instant::now();
+    };
+
+    let prepared = prepare(root, options.now.as_deref(), options.include_drafts)?;
+    stage("prepare");
+    if prepared.diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(BuildError::Content(prepared.diagnostics));
     }
+    let Prepared {
+        config,
+        theme,
+        env,
+        data,
+        content,
+        catalog,
+        bodies,
+        now,
+        diagnostics,
+    } = &prepared;
 
-    let site = Site::new(
-        &config, &data, &content, &catalog, &bodies, now, &theme, &env,
-    );
+    let site = Site::new(config, data, content, catalog, bodies, *now, theme, env);
     let mut outputs: Vec<Output> = site.render().map_err(BuildError::Content)?;
     outputs.extend(site_static_files(root).map_err(|err| {
         BuildError::Fatal(Text::new(
@@ -138,7 +175,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     Ok(BuildReport {
         pages,
         files,
-        warnings: diagnostics.sorted(),
+        warnings: diagnostics.clone(),
         elapsed: started.elapsed(),
         stages,
     })
