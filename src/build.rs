@@ -30,6 +30,8 @@ pub struct BuildOptions {
 pub struct BuildReport {
     pub pages: [usize; 2],
     pub files: usize,
+    /// Documents in the search index.
+    pub indexed: usize,
     pub warnings: Vec<Diagnostic>,
     pub elapsed: Duration,
     /// Wall time of each stage, for profiling (`KPOT_TIMINGS=1`).
@@ -165,6 +167,18 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     })?;
     stage("write");
 
+    let indexed = if config.build_search_index {
+        crate::search::build_index(root, content, catalog, data, bodies).map_err(|err| {
+            BuildError::Fatal(Text::new(
+                format!("検索インデックスを書けません: {err}"),
+                format!("cannot write the search index: {err}"),
+            ))
+        })?
+    } else {
+        0
+    };
+    stage("index");
+
     let mut pages = [0, 0];
     for item in &catalog.items {
         pages[match item.lang {
@@ -175,6 +189,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     Ok(BuildReport {
         pages,
         files,
+        indexed,
         warnings: diagnostics.clone(),
         elapsed: started.elapsed(),
         stages,

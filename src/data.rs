@@ -110,6 +110,33 @@ impl Data {
     pub fn organization(&self, id: &str) -> Option<&Organization> {
         self.organizations.iter().find(|o| o.id == id)
     }
+
+    /// A term written as its slug, its Japanese or its English label maps to
+    /// one slug and the label of `lang`; an unlisted term is slugified as
+    /// Zola would and keeps its text as label.
+    pub fn resolve_term(&self, taxonomy: &str, written: &str, lang: Lang) -> (String, String) {
+        let found = self.taxonomies.get(taxonomy).and_then(|terms| {
+            terms
+                .iter()
+                .find(|t| t.slug == written || t.ja == written || t.en == written)
+        });
+        match found {
+            Some(term) => (
+                term.slug.clone(),
+                match lang {
+                    Lang::Ja => term.ja.clone(),
+                    Lang::En => term.en.clone(),
+                },
+            ),
+            None => {
+                let slug = crate::content::load::slugify(written);
+                (
+                    if slug.is_empty() { "-".into() } else { slug },
+                    written.to_string(),
+                )
+            }
+        }
+    }
 }
 
 /// A prefecture: URL slug, names, and the region block the directory groups

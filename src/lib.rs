@@ -18,6 +18,7 @@ pub mod format;
 pub mod markdown;
 pub mod output;
 pub mod render;
+pub mod search;
 pub mod templates;
 pub mod theme;
 pub mod validate;

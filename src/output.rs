@@ -31,22 +31,55 @@ pub fn write_atomically(target: &Path, outputs: &[Output]) -> io::Result<usize> 
         let _ = std::fs::remove_dir_all(&staging);
         return Err(err);
     }
+    swap_in(&staging, target)?;
+    Ok(outputs.len())
+}
+
+/// A fresh staging folder beside `target`, for [`swap_in`].
+pub fn staging_dir(target: &Path) -> io::Result<PathBuf> {
+    let parent = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let staging = parent.join(format!(".{name}.new-{}", std::process::id()));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    Ok(staging)
+}
+
+/// Replaces `target` with the completely written `staging` folder: readers
+/// see the old folder or the new one, never a mix.
+pub fn swap_in(staging: &Path, target: &Path) -> io::Result<()> {
+    let parent = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     if target.exists() {
         std::fs::rename(target, &old)?;
     }
-    if let Err(err) = std::fs::rename(&staging, target) {
-        // Put the previous site back rather than leave none.
+    if let Err(err) = std::fs::rename(staging, target) {
+        // Put the previous version back rather than leave none.
         if old.exists() {
             let _ = std::fs::rename(&old, target);
         }
-        let _ = std::fs::remove_dir_all(&staging);
+        let _ = std::fs::remove_dir_all(staging);
         return Err(err);
     }
     if old.exists() {
         std::fs::remove_dir_all(&old)?;
     }
-    Ok(outputs.len())
+    Ok(())
 }
 
 fn write_all(root: &Path, outputs: &[Output]) -> io::Result<()> {

@@ -4,7 +4,7 @@
 use super::Site;
 use crate::catalog::Item;
 use crate::content::{EventFormat, Page, PageKind, Status};
-use crate::data::{Council, Organization, Term, prefecture};
+use crate::data::{Council, Organization, prefecture};
 use crate::format::Lang;
 use crate::markdown::Heading;
 use serde::Serialize;
@@ -125,30 +125,8 @@ impl Site<'_> {
         terms
     }
 
-    /// A term written as its slug, its Japanese or its English label maps to
-    /// one slug; an unlisted term is slugified as Zola would.
     pub fn resolve_term(&self, taxonomy: &str, written: &str, lang: Lang) -> (String, String) {
-        let found: Option<&Term> = self.data.taxonomies.get(taxonomy).and_then(|terms| {
-            terms
-                .iter()
-                .find(|t| t.slug == written || t.ja == written || t.en == written)
-        });
-        match found {
-            Some(term) => (
-                term.slug.clone(),
-                match lang {
-                    Lang::Ja => term.ja.clone(),
-                    Lang::En => term.en.clone(),
-                },
-            ),
-            None => {
-                let slug = crate::content::load::slugify(written);
-                (
-                    if slug.is_empty() { "-".into() } else { slug },
-                    written.to_string(),
-                )
-            }
-        }
+        self.data.resolve_term(taxonomy, written, lang)
     }
 
     pub fn page_view(&self, item_index: usize, full: bool) -> PageView {

@@ -1,0 +1,94 @@
+//! Writing the index: built beside the live one and swapped in whole, so a
+//! server reading it never sees a half-written index.
+
+use super::documents::SearchDoc;
+use super::schema::{self, Fields};
+use std::path::Path;
+use tantivy::{Index, IndexWriter, TantivyDocument};
+
+/// The writer's memory budget: bounded so a 100,000-page build stays small.
+const WRITER_BUDGET: usize = 64 * 1024 * 1024;
+
+pub fn write(target: &Path, docs: &[SearchDoc], config: Option<&[u8]>) -> Result<(), String> {
+    let staging = crate::output::staging_dir(target).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
+    let result = write_into(&staging, docs).and_then(|()| {
+        if let Some(config) = config {
+            std::fs::write(staging.join(super::config::FILE_NAME), config)?;
+        }
+        Ok(())
+    });
+    if let Err(err) = result {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(err.to_string());
+    }
+    crate::output::swap_in(&staging, target).map_err(|e| e.to_string())
+}
+
+fn write_into(dir: &Path, docs: &[SearchDoc]) -> tantivy::Result<()> {
+    let (schema, fields) = schema::build();
+    let index = Index::create_in_dir(dir, schema)?;
+    schema::register_tokenizers(&index);
+    let mut writer: IndexWriter = index.writer_with_num_threads(2, WRITER_BUDGET)?;
+    for doc in docs {
+        writer.add_document(to_document(&fields, doc))?;
+    }
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+    Ok(())
+}
+
+fn to_document(f: &Fields, doc: &SearchDoc) -> TantivyDocument {
+    let mut d = TantivyDocument::default();
+    d.add_text(f.key, &doc.key);
+    d.add_text(f.url, &doc.url);
+    d.add_text(f.lang, &doc.lang);
+    d.add_text(f.kind, &doc.kind);
+    d.add_text(f.title, &doc.title);
+    d.add_text(f.description, &doc.description);
+    d.add_text(f.body, &doc.body);
+    for (views, text) in [
+        (f.title_views, &doc.title),
+        (f.description_views, &doc.description),
+        (f.body_views, &doc.body),
+    ] {
+        d.add_text(views.grams, text);
+        if doc.lang == "ja" {
+            d.add_text(views.morph, text);
+        } else {
+            d.add_text(views.english, text);
+        }
+    }
+    if let Some(org) = &doc.organizer {
+        d.add_text(f.organizer, org);
+    }
+    for c in &doc.categories {
+        d.add_text(f.category, c);
+    }
+    for r in &doc.regions {
+        d.add_text(f.region, r);
+    }
+    for n in &doc.numbers {
+        let digits = super::analysis::digits(n);
+        if !digits.is_empty() {
+            d.add_text(f.digits, &digits);
+        }
+    }
+    if let Some(date) = &doc.date {
+        d.add_text(f.date, date);
+    }
+    for (field, value) in [
+        (f.start, doc.start),
+        (f.end, doc.end),
+        (f.opens, doc.opens),
+        (f.closes, doc.closes),
+    ] {
+        if let Some(v) = value {
+            d.add_i64(field, v);
+        }
+    }
+    if let Some(s) = &doc.event_status {
+        d.add_text(f.event_status, s);
+    }
+    d
+}
