@@ -574,7 +574,7 @@ fn broken_internal_links_fail_the_build_and_keep_public() {
         .says("content/about.md:7:1: error:")
         .says("@/programs/nope.md");
     assert_eq!(snapshot(&site.public()), before, "public/ changed");
-    assert_eq!(site.top_level(), vec!["content", "public"]);
+    assert_eq!(site.top_level(), vec!["content", "public", "search-index"]);
 }
 
 // ---------------------------------------------------------------------------
@@ -650,7 +650,7 @@ fn a_failed_build_leaves_public_byte_for_byte_unchanged() {
     let before = snapshot(&site.public());
     assert!(before.contains_key("events/kip/a/index.html"));
     let top = site.top_level();
-    assert_eq!(top, vec!["config.toml", "content", "data", "public"]);
+    assert_eq!(top, vec!["config.toml", "content", "data", "public", "search-index"]);
 
     // A typo in a typed field: file, line, field and a suggestion.
     site.file(
