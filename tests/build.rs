@@ -650,7 +650,10 @@ fn a_failed_build_leaves_public_byte_for_byte_unchanged() {
     let before = snapshot(&site.public());
     assert!(before.contains_key("events/kip/a/index.html"));
     let top = site.top_level();
-    assert_eq!(top, vec!["config.toml", "content", "data", "public", "search-index"]);
+    assert_eq!(
+        top,
+        vec!["config.toml", "content", "data", "public", "search-index"]
+    );
 
     // A typo in a typed field: file, line, field and a suggestion.
     site.file(

@@ -1,6 +1,7 @@
 //! Rendering: from the loaded, checked content to the bytes of every output
 //! file. Nothing here touches the disk; `output` writes what this returns.
 
+mod chrome;
 mod lists;
 pub mod views;
 
@@ -13,6 +14,7 @@ use crate::format::Lang;
 use crate::markdown::Rendered;
 use crate::templates::template_error;
 use crate::theme::Theme;
+pub use chrome::{Alternates, Chrome};
 use chrono::{DateTime, FixedOffset};
 use lists::Paginated;
 use minijinja::{Environment, Value, context};
@@ -48,8 +50,8 @@ pub struct Site<'a> {
     pub env: &'a Environment<'static>,
     /// Whether a page in `organizations/` is an organization's profile.
     profiles: HashMap<String, usize>,
-    /// The theme strings as template values, converted once per language.
-    strings: [Value; 2],
+    /// What every page shares: language switch, navigation, strings.
+    chrome: Chrome<'a>,
 }
 
 /// The taxonomies kpot generates pages for.
@@ -88,7 +90,7 @@ impl<'a> Site<'a> {
             .filter(|(_, p)| p.section == "organizations" && data.organization(&p.slug).is_some())
             .map(|(i, p)| (format!("{}:{}", p.slug, p.lang.code()), i))
             .collect();
-        let strings = [ser(theme.strings(Lang::Ja)), ser(theme.strings(Lang::En))];
+        let chrome = Chrome::new(config, theme, now);
         Site {
             config,
             data,
@@ -99,7 +101,7 @@ impl<'a> Site<'a> {
             theme,
             env,
             profiles,
-            strings,
+            chrome,
         }
     }
 
@@ -279,87 +281,8 @@ impl<'a> Site<'a> {
             .map_err(|err| template_error(name, &err))
     }
 
-    /// The context every template gets: language, strings, site, language
-    /// switch and alternates, navigation.
     fn base(&self, lang: Lang, url: &str, alternates: Alternates<'_>) -> Value {
-        let other = match lang {
-            Lang::Ja => Lang::En,
-            Lang::En => Lang::Ja,
-        };
-        let (other_url, hreflang, noindex, canonical) = match alternates {
-            Alternates::Same(path) => {
-                let other_url = format!("{}{}", other.prefix(), path);
-                let both = vec![
-                    (
-                        Lang::Ja.code(),
-                        self.config
-                            .absolute(&format!("{}{}", Lang::Ja.prefix(), path)),
-                    ),
-                    (
-                        Lang::En.code(),
-                        self.config
-                            .absolute(&format!("{}{}", Lang::En.prefix(), path)),
-                    ),
-                ];
-                (other_url, both, false, self.config.absolute(url))
-            }
-            Alternates::Item {
-                other_url,
-                other_is_fallback,
-                self_is_fallback,
-                original,
-            } => {
-                let mut list = vec![(lang.code(), self.config.absolute(url))];
-                if self_is_fallback {
-                    list.clear();
-                }
-                if !other_is_fallback {
-                    list.push((other.code(), self.config.absolute(other_url)));
-                }
-                list.sort();
-                let canonical = match original {
-                    Some(original) => self.config.absolute(original),
-                    None => self.config.absolute(url),
-                };
-                (other_url.to_string(), list, self_is_fallback, canonical)
-            }
-        };
-        let hreflang: Vec<Value> = hreflang
-            .into_iter()
-            .map(|(code, href)| context! { lang => code, href => href })
-            .collect();
-        let nav: Vec<Value> = [
-            ("programs", "/programs/"),
-            ("events", "/events/"),
-            ("notices", "/notices/"),
-            ("councils", "/councils/"),
-            ("organizations", "/organizations/"),
-            ("about", "/about/"),
-        ]
-        .iter()
-        .map(|(key, path)| {
-            let href = format!("{}{}", lang.prefix(), path);
-            context! { key => *key, url => href.clone(), active => url.starts_with(&href) }
-        })
-        .collect();
-        context! {
-            lang => lang.code(),
-            t => self.strings[match lang { Lang::Ja => 0, Lang::En => 1 }].clone(),
-            japanese_era => self.config.japanese_era,
-            site => context! {
-                title => self.config.title(lang),
-                description => self.config.description(lang),
-                base_url => self.config.base_url.trim_end_matches('/'),
-                home => format!("{}/", lang.prefix()),
-            },
-            now => self.now.to_rfc3339(),
-            current_url => url,
-            canonical => canonical,
-            noindex => noindex,
-            alternates => hreflang,
-            switch => context! { lang => other.code(), url => other_url },
-            nav => nav,
-        }
+        self.chrome.base(lang, url, alternates)
     }
 
     fn render_item(&self, index: usize) -> Result<Output, Diagnostic> {
@@ -899,18 +822,6 @@ impl<'a> Site<'a> {
     }
 }
 
-/// How a page relates to its other-language version.
-enum Alternates<'u> {
-    /// Generated pages that exist at the same path in both languages.
-    Same(&'u str),
-    Item {
-        other_url: &'u str,
-        other_is_fallback: bool,
-        self_is_fallback: bool,
-        original: Option<&'u str>,
-    },
-}
-
 /// A page that sends the reader (and search engines, through the canonical
 /// link) to `target`, as Zola's aliases and `redirect_to` do.
 fn redirect_html(lang: Lang, title: &str, target: &str, absolute: &str) -> String {
@@ -929,7 +840,7 @@ fn redirect_html(lang: Lang, title: &str, target: &str, absolute: &str) -> Strin
 }
 
 /// A serializable value as a template value.
-fn ser<T: serde::Serialize>(value: T) -> Value {
+pub(crate) fn ser<T: serde::Serialize>(value: T) -> Value {
     Value::from(minijinja::value::Serde(value))
 }
 
