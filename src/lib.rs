@@ -19,6 +19,7 @@ pub mod markdown;
 pub mod output;
 pub mod render;
 pub mod search;
+pub mod server;
 pub mod templates;
 pub mod theme;
 pub mod validate;

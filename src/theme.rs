@@ -49,6 +49,7 @@ pub const EMBEDDED: &[(&str, &[u8])] = embedded![
     "templates/organizations.html",
     "templates/page.html",
     "templates/program.html",
+    "templates/search.html",
     "templates/section.html",
     "templates/taxonomy_list.html",
     "templates/taxonomy_single.html",

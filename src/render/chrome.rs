@@ -93,6 +93,7 @@ impl<'a> Chrome<'a> {
             ("councils", "/councils/"),
             ("organizations", "/organizations/"),
             ("about", "/about/"),
+            ("search", "/search/"),
         ]
         .iter()
         .map(|(key, path)| {

@@ -69,6 +69,7 @@ enum Job<'j> {
     Organizations(Lang),
     Organization(usize, Lang),
     NotFound(Lang),
+    Search(Lang),
 }
 
 impl<'a> Site<'a> {
@@ -152,6 +153,7 @@ impl<'a> Site<'a> {
         for lang in Lang::ALL {
             jobs.push(Job::Home(lang));
             jobs.push(Job::NotFound(lang));
+            jobs.push(Job::Search(lang));
             for taxonomy in TAXONOMIES {
                 jobs.push(Job::TaxonomyList(taxonomy, lang));
                 for term in terms
@@ -231,6 +233,20 @@ impl<'a> Site<'a> {
             Job::Council(index, lang) => self.render_council(*index, *lang),
             Job::Organizations(lang) => self.render_organizations(*lang),
             Job::Organization(index, lang) => self.render_organization(*index, *lang),
+            Job::Search(lang) => {
+                // The static page: a form that `kpot server` answers at the
+                // same address, and that the script enhances.
+                let url = format!("{}/search/", lang.prefix());
+                let request = crate::search::Request::default();
+                let ctx = context! {
+                    search => crate::server::page_context(&request, *lang, &url),
+                    ..self.base(*lang, &url, Alternates::Same("/search/"))
+                };
+                Ok(Output {
+                    path: index_path(&url),
+                    payload: Payload::Bytes(self.template("search.html", ctx)?),
+                })
+            }
             Job::NotFound(lang) => {
                 let url = format!("{}/404.html", lang.prefix());
                 let ctx = context! { ..self.base(*lang, &url, Alternates::Same("/404.html")) };

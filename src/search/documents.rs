@@ -34,6 +34,35 @@ pub struct SearchDoc {
     pub event_status: Option<String>,
 }
 
+/// Display names of facet values in both languages:
+/// facet → value → [ja, en]. Saved beside the index so the server can label
+/// facets without the site's sources.
+pub type Labels =
+    std::collections::BTreeMap<String, std::collections::BTreeMap<String, [String; 2]>>;
+
+pub fn labels(content: &Content, data: &Data) -> Labels {
+    let mut labels = Labels::new();
+    for page in &content.pages {
+        for (taxonomy, facet) in [("categories", "category"), ("regions", "region")] {
+            for written in page.meta.taxonomies.get(taxonomy).into_iter().flatten() {
+                let (slug, ja) = data.resolve_term(taxonomy, written, Lang::Ja);
+                let (_, en) = data.resolve_term(taxonomy, written, Lang::En);
+                labels
+                    .entry(facet.into())
+                    .or_default()
+                    .insert(slug, [ja, en]);
+            }
+        }
+    }
+    for org in &data.organizations {
+        labels.entry("organizer".into()).or_default().insert(
+            org.id.clone(),
+            [org.name.get(Lang::Ja).into(), org.name.get(Lang::En).into()],
+        );
+    }
+    labels
+}
+
 pub fn collect(
     content: &Content,
     catalog: &Catalog,

@@ -9,12 +9,20 @@ use tantivy::{Index, IndexWriter, TantivyDocument};
 /// The writer's memory budget: bounded so a 100,000-page build stays small.
 const WRITER_BUDGET: usize = 64 * 1024 * 1024;
 
-pub fn write(target: &Path, docs: &[SearchDoc], config: Option<&[u8]>) -> Result<(), String> {
+/// Writes the index and the `extra` files beside it (configuration and
+/// labels), then swaps the folder in.
+pub fn write(
+    target: &Path,
+    docs: &[SearchDoc],
+    extra: &[(&str, Option<&[u8]>)],
+) -> Result<(), String> {
     let staging = crate::output::staging_dir(target).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
     let result = write_into(&staging, docs).and_then(|()| {
-        if let Some(config) = config {
-            std::fs::write(staging.join(super::config::FILE_NAME), config)?;
+        for (name, bytes) in extra {
+            if let Some(bytes) = bytes {
+                std::fs::write(staging.join(name), bytes)?;
+            }
         }
         Ok(())
     });

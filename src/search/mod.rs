@@ -11,6 +11,9 @@ pub mod snippet;
 
 pub use query::{Request, Response, SearchIndex, Sort};
 
+/// Facet labels saved beside the index (see `documents::labels`).
+pub const LABELS_FILE: &str = "kpot-labels.json";
+
 use std::path::Path;
 
 /// Writes the index for the prepared site to `root/search-index/index`,
@@ -28,6 +31,15 @@ pub fn build_index(
     let docs = documents::collect(content, catalog, data, bodies);
     let target = root.join("search-index").join("index");
     let config = std::fs::read(&config_path).ok();
-    index::write(&target, &docs, config.as_deref())?;
+    let labels =
+        serde_json::to_vec(&documents::labels(content, data)).map_err(|e| e.to_string())?;
+    index::write(
+        &target,
+        &docs,
+        &[
+            (config::FILE_NAME, config.as_deref()),
+            (LABELS_FILE, Some(&labels)),
+        ],
+    )?;
     Ok(docs.len())
 }

@@ -85,6 +85,7 @@ pub struct SearchIndex {
     /// (normalised title, title, url, lang) for suggestions.
     titles: Vec<(String, String, String, String)>,
     searcher: Searcher,
+    labels: super::documents::Labels,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -202,13 +203,28 @@ impl SearchIndex {
             meta.push(docs);
         }
         titles.sort();
+        let labels = std::fs::read(dir.join(super::LABELS_FILE))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
         Ok(SearchIndex {
+            labels,
             reader,
             fields,
             config,
             meta,
             titles,
             searcher,
+        })
+    }
+
+    /// The display name of a facet value (`category`, `business-turnaround`)
+    /// in a language, if the build recorded one.
+    pub fn label(&self, facet: &str, value: &str, lang: crate::format::Lang) -> Option<&str> {
+        let names = self.labels.get(facet)?.get(value)?;
+        Some(match lang {
+            crate::format::Lang::Ja => &names[0],
+            crate::format::Lang::En => &names[1],
         })
     }
 

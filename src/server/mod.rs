@@ -1,0 +1,325 @@
+//! `kpot server`: serves the built site and the search API, read-only.
+//!
+//! The index is opened once and swapped for a new one when a build replaces
+//! `search-index/index/`; a query in flight keeps the index it started with.
+
+mod page;
+pub mod params;
+
+/// The search page's context without results, for the static build.
+pub fn page_context(
+    request: &crate::search::Request,
+    lang: crate::format::Lang,
+    url: &str,
+) -> minijinja::Value {
+    page::search_context(request, None, None, lang, url)
+}
+
+use crate::search::SearchIndex;
+use axum::Router;
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::TimeoutLayer;
+
+pub struct Options {
+    pub root: PathBuf,
+    pub interface: String,
+    pub port: u16,
+}
+
+/// What a request handler reads.
+pub struct AppState {
+    index: RwLock<Option<Arc<SearchIndex>>>,
+    index_dir: PathBuf,
+    page: page::SearchPage,
+}
+
+impl AppState {
+    pub fn index(&self) -> Option<Arc<SearchIndex>> {
+        self.index.read().map(|guard| guard.clone()).unwrap_or(None)
+    }
+}
+
+/// Runs the server until SIGTERM or Ctrl-C, then finishes the requests in
+/// flight.
+pub fn run(options: Options) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(serve(options))
+}
+
+async fn serve(options: Options) -> Result<(), String> {
+    let public = options.root.join("public");
+    if !public.join("index.html").is_file() {
+        return Err(format!(
+            "{} has no built site: run `kpot build` first",
+            public.display()
+        ));
+    }
+    let index_dir = options.root.join("search-index").join("index");
+    let state = Arc::new(AppState {
+        index: RwLock::new(open_index(&index_dir)),
+        index_dir: index_dir.clone(),
+        page: page::SearchPage::load(&options.root)?,
+    });
+    tokio::spawn(watch_index(state.clone()));
+
+    let app = router(state, &public);
+    let address: SocketAddr = format!("{}:{}", options.interface, options.port)
+        .parse()
+        .map_err(|e| format!("bad address {}:{}: {e}", options.interface, options.port))?;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    eprintln!(
+        "kpot server: http://{address}/ (search index: {})",
+        index_dir.display()
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The routes, with bounded requests and time, compression and caching.
+pub fn router(state: Arc<AppState>, public: &Path) -> Router {
+    let files = ServeDir::new(public)
+        .append_index_html_on_directories(true)
+        .not_found_service(ServeFile::new(public.join("404.html")));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/search", get(api_search))
+        .route("/api/suggest", get(api_suggest))
+        .route("/api/openapi.json", get(openapi))
+        .route("/search/", get(page::search_page_ja))
+        .route("/en/search/", get(page::search_page_en))
+        .fallback_service(files)
+        .layer(middleware::from_fn(cache_headers))
+        .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(16 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(10),
+        ))
+        .with_state(state)
+}
+
+/// Builds the state for tests and embedding: the site's page templates and
+/// the index at `root/search-index/index`.
+pub fn state_for(root: &Path) -> Result<Arc<AppState>, String> {
+    let index_dir = root.join("search-index").join("index");
+    Ok(Arc::new(AppState {
+        index: RwLock::new(open_index(&index_dir)),
+        index_dir,
+        page: page::SearchPage::load(root)?,
+    }))
+}
+
+fn open_index(dir: &Path) -> Option<Arc<SearchIndex>> {
+    match SearchIndex::open(dir) {
+        Ok(index) => Some(Arc::new(index)),
+        Err(err) => {
+            eprintln!("kpot server: {err}");
+            None
+        }
+    }
+}
+
+/// Identifies the index on disk: a build replaces the whole folder, so the
+/// folder's identity and its meta file's time change together.
+fn index_stamp(dir: &Path) -> Option<(SystemTime, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(dir.join("meta.json")).ok()?;
+    let folder = std::fs::metadata(dir).ok()?;
+    Some((meta.modified().ok()?, folder.ino()))
+}
+
+/// Polls for a rebuilt index and swaps it in once it opens cleanly.
+async fn watch_index(state: Arc<AppState>) {
+    let mut seen = index_stamp(&state.index_dir);
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = index_stamp(&state.index_dir);
+        if now.is_none() || now == seen {
+            continue;
+        }
+        let dir = state.index_dir.clone();
+        let opened = tokio::task::spawn_blocking(move || SearchIndex::open(&dir)).await;
+        if let Ok(Ok(index)) = opened {
+            if let Ok(mut slot) = state.index.write() {
+                *slot = Some(Arc::new(index));
+            }
+            seen = now;
+            eprintln!("kpot server: search index reloaded");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    match state.index() {
+        Some(index) => (
+            StatusCode::OK,
+            format!("ok {} documents\n", index.num_docs()),
+        )
+            .into_response(),
+        None => (StatusCode::SERVICE_UNAVAILABLE, "search index not loaded\n").into_response(),
+    }
+}
+
+fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut response = (status, bytes).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+fn unavailable() -> Response {
+    json_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &serde_json::json!({"error": {"code": "index_unavailable", "message": "the search index is not loaded; run kpot build"}}),
+    )
+}
+
+async fn api_search(State(state): State<Arc<AppState>>, RawQuery(query): RawQuery) -> Response {
+    let request = match params::parse(query.as_deref().unwrap_or("")) {
+        Ok(request) => request,
+        Err(error) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &serde_json::json!({ "error": error }),
+            );
+        }
+    };
+    let Some(index) = state.index() else {
+        return unavailable();
+    };
+    let response = index.search(&request, crate::when::now_or(None).unwrap_or_default());
+    json_response(StatusCode::OK, &response)
+}
+
+async fn api_suggest(State(state): State<Arc<AppState>>, RawQuery(query): RawQuery) -> Response {
+    let mut q = String::new();
+    let mut lang = None;
+    for (key, value) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+        match key.as_ref() {
+            "q" => {
+                q = value
+                    .chars()
+                    .take(crate::search::query::MAX_QUERY_CHARS)
+                    .collect()
+            }
+            "lang" if value == "ja" || value == "en" => lang = Some(value.into_owned()),
+            "lang" => {
+                return json_response(
+                    StatusCode::BAD_REQUEST,
+                    &serde_json::json!({"error": {"code": "bad_parameter", "message": "lang must be ja or en", "parameter": "lang"}}),
+                );
+            }
+            _ => {}
+        }
+    }
+    let Some(index) = state.index() else {
+        return unavailable();
+    };
+    let suggestions = index.suggest(&q, lang.as_deref(), 10);
+    json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "q": q, "suggestions": suggestions }),
+    )
+}
+
+async fn openapi() -> Response {
+    let mut response = OPENAPI.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Cache-Control for everything, and an ETag with `If-None-Match` for
+/// files (from their size and modification time).
+async fn cache_headers(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
+    let mut response = next.run(request).await;
+    let headers: &mut HeaderMap = response.headers_mut();
+    let cache = if path.starts_with("/api/") || path.ends_with("/search/") {
+        "no-cache"
+    } else if path.ends_with(".css") || path.ends_with(".js") {
+        "public, max-age=3600"
+    } else {
+        "public, max-age=300"
+    };
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    }
+    let etag = match (
+        headers.get(header::LAST_MODIFIED),
+        headers.get(header::CONTENT_LENGTH),
+    ) {
+        (Some(modified), Some(length)) => {
+            let mut hash: u64 = 0xcbf29ce484222325;
+            for b in modified
+                .as_bytes()
+                .iter()
+                .chain(length.as_bytes())
+                .chain(path.as_bytes())
+            {
+                hash = (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3);
+            }
+            Some(format!("\"{hash:016x}\""))
+        }
+        _ => None,
+    };
+    if let Some(etag) = etag
+        && let Ok(value) = HeaderValue::from_str(&etag)
+    {
+        if response.status() == StatusCode::OK
+            && if_none_match
+                .as_ref()
+                .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+        {
+            let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+            not_modified.headers_mut().insert(header::ETAG, value);
+            return not_modified;
+        }
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
