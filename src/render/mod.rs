@@ -1,7 +1,7 @@
 //! Rendering: from the loaded, checked content to the bytes of every output
 //! file. Nothing here touches the disk; `output` writes what this returns.
 
-mod lists;
+pub mod lists;
 pub mod views;
 
 use crate::catalog::{Catalog, SectionEntry, section_pages};
@@ -50,6 +50,8 @@ pub struct Site<'a> {
     profiles: HashMap<String, usize>,
     /// The theme strings as template values, converted once per language.
     strings: [Value; 2],
+    /// Folders with feeds (URL → title), for autodiscovery links.
+    feed_dirs: std::sync::OnceLock<BTreeMap<String, String>>,
 }
 
 /// The taxonomies kpot generates pages for.
@@ -100,6 +102,7 @@ impl<'a> Site<'a> {
             env,
             profiles,
             strings,
+            feed_dirs: std::sync::OnceLock::new(),
         }
     }
 
@@ -210,6 +213,7 @@ impl<'a> Site<'a> {
                 .into_bytes(),
             ),
         });
+        outputs.extend(crate::feeds::outputs(self, &terms));
         outputs.extend(self.aliases());
         outputs.extend(self.assets());
         outputs.extend(self.static_files());
@@ -268,7 +272,7 @@ impl<'a> Site<'a> {
         }
     }
 
-    fn template(&self, name: &str, ctx: Value) -> Result<Vec<u8>, Diagnostic> {
+    pub(crate) fn template(&self, name: &str, ctx: Value) -> Result<Vec<u8>, Diagnostic> {
         let template = self
             .env
             .get_template(name)
@@ -281,7 +285,7 @@ impl<'a> Site<'a> {
 
     /// The context every template gets: language, strings, site, language
     /// switch and alternates, navigation.
-    fn base(&self, lang: Lang, url: &str, alternates: Alternates<'_>) -> Value {
+    pub(crate) fn base(&self, lang: Lang, url: &str, alternates: Alternates<'_>) -> Value {
         let other = match lang {
             Lang::Ja => Lang::En,
             Lang::En => Lang::Ja,
@@ -359,7 +363,34 @@ impl<'a> Site<'a> {
             alternates => hreflang,
             switch => context! { lang => other.code(), url => other_url },
             nav => nav,
+            feeds => self.feed_links(lang, url),
         }
+    }
+
+    /// The feed folder nearest to `url` (a section or term with feeds).
+    pub fn feed_dir_for(&self, url: &str) -> Option<(&str, &str)> {
+        let dirs = self.feed_dirs.get_or_init(|| crate::feeds::feed_dirs(self));
+        let mut candidate = url;
+        loop {
+            if let Some((dir, title)) = dirs.get_key_value(candidate) {
+                return Some((dir.as_str(), title.as_str()));
+            }
+            let trimmed = candidate.strip_suffix('/')?;
+            let cut = trimmed.rfind('/')?;
+            candidate = &candidate[..=cut];
+        }
+    }
+
+    /// `<link rel="alternate">` targets for feed readers: the nearest
+    /// section or term feed, then the site's, each as RSS and Atom.
+    fn feed_links(&self, lang: Lang, url: &str) -> Vec<Value> {
+        let mut links = Vec::new();
+        for (dir, title) in crate::feeds::discovery(self, lang, url) {
+            let title = crate::feeds::feed_title(self, lang, Some(&title));
+            links.push(context! { kind => "application/rss+xml", href => format!("{dir}rss.xml"), title => format!("{title} (RSS)") });
+            links.push(context! { kind => "application/atom+xml", href => format!("{dir}atom.xml"), title => format!("{title} (Atom)") });
+        }
+        links
     }
 
     fn render_item(&self, index: usize) -> Result<Output, Diagnostic> {
@@ -391,6 +422,9 @@ impl<'a> Site<'a> {
             PageKind::Event(_) => "event.html",
             PageKind::Notice(_) => "notice.html",
             PageKind::Program(_) => "program.html",
+            PageKind::Plain if page.section == crate::feeds::newsletter::SECTION => {
+                "newsletter.html"
+            }
             PageKind::Plain => "page.html",
         };
         let template = self.pick_template(
@@ -416,9 +450,18 @@ impl<'a> Site<'a> {
         } else {
             Vec::new()
         };
+        let calendar_url = (self.config.generate_feeds
+            && matches!(page.kind, PageKind::Event(_))
+            && !page.meta.draft)
+            .then(|| {
+                let own = view.original_url.as_deref().unwrap_or(&item.url);
+                format!("{own}event.ics")
+            });
         let ctx = context! {
             page => ser(&view),
             windows => windows,
+            calendar_url => calendar_url,
+            newsletter => crate::feeds::newsletter::view(self, index).map(ser),
             ..base
         };
         Ok(Output {
@@ -723,7 +766,7 @@ impl<'a> Site<'a> {
             past_events => self.summaries(&items.past_events),
             notices => self.summaries(&items.notices),
             programs => self.summaries(&items.programs),
-            calendar_url => format!("{}/organizations/{}/calendar.ics", lang.prefix(), org.id),
+            calendar_url => self.config.generate_feeds.then(|| format!("{}/organizations/{}/calendar.ics", lang.prefix(), org.id)),
             ..base
         };
         Ok(Output {
@@ -900,7 +943,7 @@ impl<'a> Site<'a> {
 }
 
 /// How a page relates to its other-language version.
-enum Alternates<'u> {
+pub(crate) enum Alternates<'u> {
     /// Generated pages that exist at the same path in both languages.
     Same(&'u str),
     Item {
