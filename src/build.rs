@@ -30,6 +30,8 @@ pub struct BuildOptions {
 pub struct BuildReport {
     pub pages: [usize; 2],
     pub files: usize,
+    /// RSS and Atom feeds and iCalendar files among `files`.
+    pub feeds: usize,
     pub warnings: Vec<Diagnostic>,
     pub elapsed: Duration,
     /// Wall time of each stage, for profiling (`KPOT_TIMINGS=1`).
@@ -152,6 +154,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         ))
     })?);
     stage("render");
+    let feeds = outputs
+        .iter()
+        .filter(|o| {
+            o.path.ends_with("rss.xml") || o.path.ends_with("atom.xml") || o.path.ends_with(".ics")
+        })
+        .count();
 
     let target = options
         .output_dir
@@ -175,6 +183,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     Ok(BuildReport {
         pages,
         files,
+        feeds,
         warnings: diagnostics.clone(),
         elapsed: started.elapsed(),
         stages,

@@ -249,12 +249,12 @@ fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
             let seconds = report.elapsed.as_secs_f64();
             match lang {
                 Lang::Ja => println!(
-                    "ビルド完了: 日本語 {} ページ、英語 {} ページ、ファイル {} 件、警告 {} 件、{seconds:.2} 秒",
-                    report.pages[0], report.pages[1], report.files, warnings
+                    "ビルド完了: 日本語 {} ページ、英語 {} ページ、ファイル {} 件（フィード・カレンダー {} 件）、警告 {} 件、{seconds:.2} 秒",
+                    report.pages[0], report.pages[1], report.files, report.feeds, warnings
                 ),
                 Lang::En => println!(
-                    "built: {} Japanese pages, {} English pages, {} files, {} warnings in {seconds:.2} s",
-                    report.pages[0], report.pages[1], report.files, warnings
+                    "built: {} Japanese pages, {} English pages, {} files ({} feeds and calendars), {} warnings in {seconds:.2} s",
+                    report.pages[0], report.pages[1], report.files, report.feeds, warnings
                 ),
             }
             if warnings > 20 {

@@ -15,6 +15,7 @@ use crate::render::lists::TermList;
 use crate::render::{Output, Payload, Site};
 use chrono::{NaiveDateTime, Utc};
 use icalendar::{Calendar, CalendarDateTime, Component, DatePerhapsTime, EventLike};
+use rayon::prelude::*;
 
 pub const TZID: &str = "Asia/Tokyo";
 
@@ -29,9 +30,9 @@ pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
             .map(|(i, _)| i)
             .filter(|&i| is_calendar_event(site, i))
             .collect();
-        for &index in &events {
+        out.par_extend(events.par_iter().map(|&index| {
             let item = &site.catalog.items[index];
-            out.push(file(
+            file(
                 format!("{}event.ics", item.url),
                 calendar(
                     site,
@@ -40,8 +41,8 @@ pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
                     &[index],
                     false,
                 ),
-            ));
-        }
+            )
+        }));
         let name = format!(
             "{} | {}",
             t(site, lang, "nav_events"),

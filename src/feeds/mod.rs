@@ -15,15 +15,18 @@ use crate::format::{self, Lang};
 use crate::render::lists::{self, TermList};
 use crate::render::{Output, Site};
 use crate::when::When;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// Every feed, calendar and newsletter file of the site.
 pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
     let mut out = Vec::new();
     if site.config.generate_feeds {
-        for feed in feeds(site, terms) {
-            out.extend(syndication::render(site, &feed));
-        }
+        out.par_extend(
+            feeds(site, terms)
+                .par_iter()
+                .flat_map_iter(|feed| syndication::render(site, feed)),
+        );
         out.extend(calendar::outputs(site, terms));
     }
     out.extend(newsletter::outputs(site));
