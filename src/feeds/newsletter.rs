@@ -131,9 +131,10 @@ pub fn write_issue(
             files.push((
                 name.to_string(),
                 format!(
-                    "+++\ntitle = {}\ndescription = {}\nsort_by = \"date\"\npaginate_by = 20\n+++\n",
+                    "+++\ntitle = {}\ndescription = {}\nsort_by = \"date\"\npaginate_by = 20\n+++\n\n{}\n",
                     toml_string(t(site, lang, "newsletter_archive")),
                     toml_string(t(site, lang, "newsletter_archive_description")),
+                    t(site, lang, "newsletter_archive_description"),
                 ),
             ));
         }
