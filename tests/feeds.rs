@@ -455,7 +455,7 @@ fn calendars_use_tokyo_time_stable_uids_and_statuses() {
 
 fn width(text: &str) -> usize {
     use unicode_width::UnicodeWidthStr;
-    text.width()
+    text.width_cjk()
 }
 
 #[test]

@@ -543,9 +543,10 @@ fn mail(
 // Plain text.
 
 /// The display width of text in a terminal or mail client: full-width
-/// characters count as two columns.
+/// characters count as two columns, and so do East Asian "ambiguous" ones
+/// (■ ◆ ※ –), as Japanese fonts draw them.
 pub fn width(text: &str) -> usize {
-    text.chars().map(|c| c.width().unwrap_or(0)).sum()
+    text.chars().map(|c| c.width_cjk().unwrap_or(0)).sum()
 }
 
 /// Characters a Japanese line may not start with (kinsoku).
@@ -745,5 +746,6 @@ mod tests {
     fn full_width_counts_two() {
         assert_eq!(width("ＫＩＰ商談会"), 12);
         assert_eq!(width("KIP"), 3);
+        assert_eq!(width("■ "), 3);
     }
 }
