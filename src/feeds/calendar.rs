@@ -265,3 +265,16 @@ fn vevent(site: &Site<'_>, index: usize) -> Option<icalendar::Event> {
     event.add_property("TRANSP", "OPAQUE");
     Some(event.done())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::host;
+
+    #[test]
+    fn host_of_base_url() {
+        assert_eq!(host("https://kpot.example.jp"), "kpot.example.jp");
+        assert_eq!(host("http://127.0.0.1:8080/"), "127.0.0.1");
+        assert_eq!(host("https://Example.ORG/portal/"), "example.org");
+        assert_eq!(host(""), "localhost");
+    }
+}
