@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Site, between, event, notice, toml_str};
+use common::{Site, between, event, notice};
 use std::process::Command;
 
 const NOW: &str = "2027-02-01T09:00:00";
@@ -684,5 +684,4 @@ fn newsletter_rejects_bad_dates() {
     )
     .code(2);
     assert!(!site.root().join("content/newsletter").exists());
-    let _ = toml_str("");
 }
