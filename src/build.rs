@@ -32,6 +32,8 @@ pub struct BuildReport {
     pub files: usize,
     /// Documents in the search index.
     pub indexed: usize,
+    /// RSS and Atom feeds and iCalendar files among `files`.
+    pub feeds: usize,
     pub warnings: Vec<Diagnostic>,
     pub elapsed: Duration,
     /// Wall time of each stage, for profiling (`KPOT_TIMINGS=1`).
@@ -154,6 +156,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         ))
     })?);
     stage("render");
+    let feeds = outputs
+        .iter()
+        .filter(|o| {
+            o.path.ends_with("rss.xml") || o.path.ends_with("atom.xml") || o.path.ends_with(".ics")
+        })
+        .count();
 
     let target = options
         .output_dir
@@ -190,6 +198,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         pages,
         files,
         indexed,
+        feeds,
         warnings: diagnostics.clone(),
         elapsed: started.elapsed(),
         stages,

@@ -14,6 +14,7 @@ pub mod content;
 pub mod data;
 pub mod diagnostics;
 pub mod encoding;
+pub mod feeds;
 pub mod format;
 pub mod markdown;
 pub mod output;

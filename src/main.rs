@@ -27,6 +27,29 @@ enum Command {
     /// Build the site into public/ (HTML in both languages, sitemap); the
     /// previous public/ is replaced only if the whole build succeeds.
     Build(BuildArgs),
+    /// Write the next newsletter issue as content/newsletter/<DATE>.md and
+    /// .en.md (commit them); every build renders each issue as a page,
+    /// newsletter.txt and newsletter.eml.
+    Newsletter(NewsletterArgs),
+}
+
+#[derive(Args)]
+struct NewsletterArgs {
+    /// New items are those published on or after this date (YYYY-MM-DD).
+    #[arg(long)]
+    since: String,
+    /// The issue date (default: the date of "now").
+    #[arg(long)]
+    until: Option<String>,
+    /// Fix "now" (RFC 3339 date-time or a date).
+    #[arg(long)]
+    now: Option<String>,
+    /// Only items in these categories (slug or label; repeatable).
+    #[arg(long = "category")]
+    categories: Vec<String>,
+    /// Replace an issue of the same date.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args)]
@@ -59,6 +82,132 @@ fn main() -> ExitCode {
     let lang = message_lang(cli.lang.as_deref());
     match cli.command {
         Command::Build(args) => run_build(&cli.root, args, lang),
+        Command::Newsletter(args) => run_newsletter(&cli.root, args, lang),
+    }
+}
+
+fn run_newsletter(root: &std::path::Path, args: NewsletterArgs, lang: Lang) -> ExitCode {
+    use kpot::feeds::newsletter;
+    let say = |ja: String, en: String| match lang {
+        Lang::Ja => ja,
+        Lang::En => en,
+    };
+    let day = |text: &str| kpot::when::When::parse(text).map(|w| w.day());
+    let since = match day(&args.since) {
+        Ok(d) => d,
+        Err(err) => {
+            eprintln!(
+                "kpot: {}",
+                say(
+                    format!("--since を読めません: {err}"),
+                    format!("cannot read --since: {err}")
+                )
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let prepared = match kpot::build::prepare(root, args.now.as_deref(), false) {
+        Ok(p) => p,
+        Err(BuildError::Fatal(text)) => {
+            eprintln!("kpot: {}", text.get(lang));
+            return ExitCode::from(2);
+        }
+        Err(BuildError::Content(diagnostics)) => {
+            for d in &diagnostics {
+                eprintln!("{}", d.render(lang));
+            }
+            return ExitCode::from(1);
+        }
+    };
+    if prepared.diagnostics.iter().any(|d| d.is_error()) {
+        for d in prepared.diagnostics.iter().filter(|d| d.is_error()) {
+            eprintln!("{}", d.render(lang));
+        }
+        eprintln!(
+            "{}",
+            say(
+                "内容にエラーがあるため号を作れません".into(),
+                "the content has errors; no issue written".into()
+            )
+        );
+        return ExitCode::from(1);
+    }
+    let until = match args.until.as_deref().map(day) {
+        Some(Ok(d)) => d,
+        Some(Err(err)) => {
+            eprintln!(
+                "kpot: {}",
+                say(
+                    format!("--until を読めません: {err}"),
+                    format!("cannot read --until: {err}")
+                )
+            );
+            return ExitCode::from(2);
+        }
+        None => prepared.now.date_naive(),
+    };
+    if since > until {
+        eprintln!(
+            "kpot: {}",
+            say(
+                "--since は --until 以前の日付にしてください".into(),
+                "--since must not be after --until".into()
+            )
+        );
+        return ExitCode::from(2);
+    }
+    // Statuses are those of the issue date: "now" if it falls on that day,
+    // else the start of the day.
+    let at = if prepared.now.date_naive() == until {
+        prepared.now
+    } else {
+        kpot::when::When::Day(until).start()
+    };
+    let site = kpot::render::Site::new(
+        &prepared.config,
+        &prepared.data,
+        &prepared.content,
+        &prepared.catalog,
+        &prepared.bodies,
+        prepared.now,
+        &prepared.theme,
+        &prepared.env,
+    );
+    let request = newsletter::Request {
+        since,
+        until,
+        at,
+        categories: args.categories,
+    };
+    let selection = newsletter::select(&site, &request);
+    match newsletter::write_issue(&site, root, &request, &selection, args.force) {
+        Ok(paths) => {
+            for path in &paths {
+                println!("{path}");
+            }
+            println!(
+                "{}",
+                say(
+                    format!(
+                        "号を書きました: 新着 {} 件、締切間近 {} 件、今後のイベント {} 件",
+                        selection.new.len(),
+                        selection.closing.len(),
+                        selection.upcoming.len()
+                    ),
+                    format!(
+                        "issue written: {} new, {} closing soon, {} upcoming events",
+                        selection.new.len(),
+                        selection.closing.len(),
+                        selection.upcoming.len()
+                    ),
+                )
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("kpot: {err}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -100,12 +249,22 @@ fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
             let seconds = report.elapsed.as_secs_f64();
             match lang {
                 Lang::Ja => println!(
-                    "ビルド完了: 日本語 {} ページ、英語 {} ページ、ファイル {} 件、検索文書 {} 件、警告 {} 件、{seconds:.2} 秒",
-                    report.pages[0], report.pages[1], report.files, report.indexed, warnings
+                    "ビルド完了: 日本語 {} ページ、英語 {} ページ、ファイル {} 件（フィード・カレンダー {} 件）、検索文書 {} 件、警告 {} 件、{seconds:.2} 秒",
+                    report.pages[0],
+                    report.pages[1],
+                    report.files,
+                    report.feeds,
+                    report.indexed,
+                    warnings
                 ),
                 Lang::En => println!(
-                    "built: {} Japanese pages, {} English pages, {} files, {} search documents, {} warnings in {seconds:.2} s",
-                    report.pages[0], report.pages[1], report.files, report.indexed, warnings
+                    "built: {} Japanese pages, {} English pages, {} files ({} feeds and calendars), {} search documents, {} warnings in {seconds:.2} s",
+                    report.pages[0],
+                    report.pages[1],
+                    report.files,
+                    report.feeds,
+                    report.indexed,
+                    warnings
                 ),
             }
             if warnings > 20 {

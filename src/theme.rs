@@ -44,6 +44,8 @@ pub const EMBEDDED: &[(&str, &[u8])] = embedded![
     "templates/event.html",
     "templates/index.html",
     "templates/macros.html",
+    "templates/newsletter.html",
+    "templates/newsletter_mail.html",
     "templates/notice.html",
     "templates/organization.html",
     "templates/organizations.html",

@@ -504,8 +504,7 @@ fn read_section_meta(reader: &mut Reader<'_>) -> SectionMeta {
         in_search_index: reader.bool("in_search_index").unwrap_or(true),
         generate_feeds: reader
             .bool("generate_feeds")
-            .or_else(|| reader.bool("generate_feed"))
-            .unwrap_or(false),
+            .or_else(|| reader.bool("generate_feed")),
         draft: reader.bool("draft").unwrap_or(false),
         extra: reader.table("extra"),
     };

@@ -191,7 +191,8 @@ pub struct SectionMeta {
     pub weight: i64,
     pub redirect_to: Option<String>,
     pub in_search_index: bool,
-    pub generate_feeds: bool,
+    /// `None` when the section does not say (feeds then follow the type).
+    pub generate_feeds: Option<bool>,
     pub draft: bool,
     pub extra: Map<String, Value>,
 }
@@ -212,7 +213,7 @@ impl Default for SectionMeta {
             weight: 0,
             redirect_to: None,
             in_search_index: true,
-            generate_feeds: false,
+            generate_feeds: None,
             draft: false,
             extra: Map::new(),
         }

@@ -2,7 +2,7 @@
 //! file. Nothing here touches the disk; `output` writes what this returns.
 
 mod chrome;
-mod lists;
+pub mod lists;
 pub mod views;
 
 use crate::catalog::{Catalog, SectionEntry, section_pages};
@@ -52,6 +52,8 @@ pub struct Site<'a> {
     profiles: HashMap<String, usize>,
     /// What every page shares: language switch, navigation, strings.
     chrome: Chrome<'a>,
+    /// Folders with feeds (URL → title), for autodiscovery links.
+    feed_dirs: std::sync::OnceLock<BTreeMap<String, String>>,
 }
 
 /// The taxonomies kpot generates pages for.
@@ -103,6 +105,7 @@ impl<'a> Site<'a> {
             env,
             profiles,
             chrome,
+            feed_dirs: std::sync::OnceLock::new(),
         }
     }
 
@@ -214,6 +217,7 @@ impl<'a> Site<'a> {
                 .into_bytes(),
             ),
         });
+        outputs.extend(crate::feeds::outputs(self, &terms));
         outputs.extend(self.aliases());
         outputs.extend(self.assets());
         outputs.extend(self.static_files());
@@ -286,7 +290,7 @@ impl<'a> Site<'a> {
         }
     }
 
-    fn template(&self, name: &str, ctx: Value) -> Result<Vec<u8>, Diagnostic> {
+    pub(crate) fn template(&self, name: &str, ctx: Value) -> Result<Vec<u8>, Diagnostic> {
         let template = self
             .env
             .get_template(name)
@@ -297,8 +301,39 @@ impl<'a> Site<'a> {
             .map_err(|err| template_error(name, &err))
     }
 
-    fn base(&self, lang: Lang, url: &str, alternates: Alternates<'_>) -> Value {
-        self.chrome.base(lang, url, alternates)
+    /// The context every template gets: the shared chrome, plus the feeds a
+    /// reader can subscribe to from this page.
+    pub(crate) fn base(&self, lang: Lang, url: &str, alternates: Alternates<'_>) -> Value {
+        context! {
+            feeds => self.feed_links(lang, url),
+            ..self.chrome.base(lang, url, alternates)
+        }
+    }
+
+    /// The feed folder nearest to `url` (a section or term with feeds).
+    pub fn feed_dir_for(&self, url: &str) -> Option<(&str, &str)> {
+        let dirs = self.feed_dirs.get_or_init(|| crate::feeds::feed_dirs(self));
+        let mut candidate = url;
+        loop {
+            if let Some((dir, title)) = dirs.get_key_value(candidate) {
+                return Some((dir.as_str(), title.as_str()));
+            }
+            let trimmed = candidate.strip_suffix('/')?;
+            let cut = trimmed.rfind('/')?;
+            candidate = &candidate[..=cut];
+        }
+    }
+
+    /// `<link rel="alternate">` targets for feed readers: the nearest
+    /// section or term feed, then the site's, each as RSS and Atom.
+    fn feed_links(&self, lang: Lang, url: &str) -> Vec<Value> {
+        let mut links = Vec::new();
+        for (dir, title) in crate::feeds::discovery(self, lang, url) {
+            let title = crate::feeds::feed_title(self, lang, Some(&title));
+            links.push(context! { kind => "application/rss+xml", href => format!("{dir}rss.xml"), title => format!("{title} (RSS)") });
+            links.push(context! { kind => "application/atom+xml", href => format!("{dir}atom.xml"), title => format!("{title} (Atom)") });
+        }
+        links
     }
 
     fn render_item(&self, index: usize) -> Result<Output, Diagnostic> {
@@ -330,6 +365,9 @@ impl<'a> Site<'a> {
             PageKind::Event(_) => "event.html",
             PageKind::Notice(_) => "notice.html",
             PageKind::Program(_) => "program.html",
+            PageKind::Plain if page.section == crate::feeds::newsletter::SECTION => {
+                "newsletter.html"
+            }
             PageKind::Plain => "page.html",
         };
         let template = self.pick_template(
@@ -355,9 +393,18 @@ impl<'a> Site<'a> {
         } else {
             Vec::new()
         };
+        let calendar_url = (self.config.generate_feeds
+            && matches!(page.kind, PageKind::Event(_))
+            && !page.meta.draft)
+            .then(|| {
+                let own = view.original_url.as_deref().unwrap_or(&item.url);
+                format!("{own}event.ics")
+            });
         let ctx = context! {
             page => ser(&view),
             windows => windows,
+            calendar_url => calendar_url,
+            newsletter => crate::feeds::newsletter::view(self, index).map(ser),
             ..base
         };
         Ok(Output {
@@ -662,7 +709,7 @@ impl<'a> Site<'a> {
             past_events => self.summaries(&items.past_events),
             notices => self.summaries(&items.notices),
             programs => self.summaries(&items.programs),
-            calendar_url => format!("{}/organizations/{}/calendar.ics", lang.prefix(), org.id),
+            calendar_url => self.config.generate_feeds.then(|| format!("{}/organizations/{}/calendar.ics", lang.prefix(), org.id)),
             ..base
         };
         Ok(Output {

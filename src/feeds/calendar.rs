@@ -1,0 +1,280 @@
+//! iCalendar (RFC 5545) for events: one `event.ics` beside each event page
+//! and calendar feeds per language, per organization and per category.
+//!
+//! Times are written in `Asia/Tokyo` with its VTIMEZONE (Japan has kept
+//! +09:00 without daylight saving since 1951, so one STANDARD rule is
+//! exact); date-only events are all-day (`VALUE=DATE`, the end exclusive).
+//! The UID comes from the page's content path and the site's host, so it is
+//! the same in every build and in both languages. The `icalendar` crate
+//! escapes text and folds lines at 75 octets.
+
+use super::{defang, description_text, display_title, published, t};
+use crate::content::{EventFormat, EventStatus, PageKind};
+use crate::format::Lang;
+use crate::render::lists::TermList;
+use crate::render::{Output, Payload, Site};
+use chrono::{NaiveDateTime, Utc};
+use icalendar::{Calendar, CalendarDateTime, Component, DatePerhapsTime, EventLike};
+use rayon::prelude::*;
+
+pub const TZID: &str = "Asia/Tokyo";
+
+const VTIMEZONE: &str = "BEGIN:VTIMEZONE\r\nTZID:Asia/Tokyo\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0900\r\nTZOFFSETTO:+0900\r\nTZNAME:JST\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
+
+pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
+    let mut out = Vec::new();
+    for lang in Lang::ALL {
+        let events: Vec<usize> = site
+            .catalog
+            .items_in(lang)
+            .map(|(i, _)| i)
+            .filter(|&i| is_calendar_event(site, i))
+            .collect();
+        out.par_extend(events.par_iter().map(|&index| {
+            let item = &site.catalog.items[index];
+            file(
+                format!("{}event.ics", item.url),
+                calendar(
+                    site,
+                    lang,
+                    &defang(&display_title(site, index)),
+                    &[index],
+                    false,
+                ),
+            )
+        }));
+        let name = format!(
+            "{} | {}",
+            t(site, lang, "nav_events"),
+            site.config.title(lang)
+        );
+        out.push(file(
+            format!("{}/events/calendar.ics", lang.prefix()),
+            calendar(site, lang, &name, &ordered(site, events.clone()), true),
+        ));
+        for org in &site.data.organizations {
+            let mine: Vec<usize> = events
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    site.content.pages[site.catalog.items[i].page]
+                        .kind
+                        .organizer()
+                        == Some(org.id.as_str())
+                })
+                .collect();
+            let name = format!("{} | {}", org.name.get(lang), t(site, lang, "nav_events"));
+            out.push(file(
+                format!("{}/organizations/{}/calendar.ics", lang.prefix(), org.id),
+                calendar(site, lang, &name, &ordered(site, mine), true),
+            ));
+        }
+        for term in terms
+            .iter()
+            .filter(|t| t.lang == lang && t.taxonomy == "categories")
+        {
+            let mine: Vec<usize> = term
+                .items
+                .iter()
+                .copied()
+                .filter(|&i| is_calendar_event(site, i))
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let name = defang(&format!("{} | {}", term.name, t(site, lang, "nav_events")));
+            out.push(file(
+                format!("{}calendar.ics", term.url),
+                calendar(site, lang, &name, &ordered(site, mine), true),
+            ));
+        }
+    }
+    out
+}
+
+fn file(url: String, text: String) -> Output {
+    Output {
+        path: url.trim_start_matches('/').to_string(),
+        payload: Payload::Bytes(text.into_bytes()),
+    }
+}
+
+fn is_calendar_event(site: &Site<'_>, index: usize) -> bool {
+    let item = &site.catalog.items[index];
+    let page = &site.content.pages[item.page];
+    !item.fallback && !page.meta.draft && matches!(page.kind, PageKind::Event(_))
+}
+
+/// Events soonest first.
+fn ordered(site: &Site<'_>, mut items: Vec<usize>) -> Vec<usize> {
+    items.sort_by_key(|&i| {
+        let page = &site.content.pages[site.catalog.items[i].page];
+        let start = match &page.kind {
+            PageKind::Event(e) => Some(e.start.start()),
+            _ => None,
+        };
+        (start, page.key.clone())
+    });
+    items
+}
+
+/// The host of `base_url`, for UIDs.
+pub fn host(base_url: &str) -> String {
+    let rest = base_url.split_once("://").map_or(base_url, |(_, r)| r);
+    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or("");
+    if host.is_empty() {
+        "localhost".into()
+    } else {
+        host.to_ascii_lowercase()
+    }
+}
+
+/// A stable UID: the page's content path and the site's host.
+pub fn uid(site: &Site<'_>, key: &str) -> String {
+    let stem = key.strip_suffix(".md").unwrap_or(key);
+    let slug: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{slug}@{}", host(&site.config.base_url))
+}
+
+fn tokyo(at: chrono::DateTime<chrono::FixedOffset>) -> DatePerhapsTime {
+    let local: NaiveDateTime = at.with_timezone(&crate::when::jst()).naive_local();
+    DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone {
+        date_time: local,
+        tzid: TZID.into(),
+    })
+}
+
+/// A whole calendar; `feed` marks a subscription (refresh hint, name).
+pub fn calendar(site: &Site<'_>, lang: Lang, name: &str, items: &[usize], feed: bool) -> String {
+    let mut cal = Calendar::empty();
+    cal.append_property(icalendar::Property::new("VERSION", "2.0"));
+    cal.append_property(icalendar::Property::new(
+        "PRODID",
+        format!("-//K-POT//kpot//{}", lang.code().to_uppercase()),
+    ));
+    cal.append_property(icalendar::Property::new("CALSCALE", "GREGORIAN"));
+    cal.append_property(icalendar::Property::new("METHOD", "PUBLISH"));
+    cal.name(name);
+    cal.append_property(icalendar::Property::new("X-WR-TIMEZONE", TZID));
+    if feed {
+        cal.append_property(
+            icalendar::Property::new("REFRESH-INTERVAL", "PT12H")
+                .add_parameter("VALUE", "DURATION")
+                .done(),
+        );
+        cal.append_property(icalendar::Property::new("X-PUBLISHED-TTL", "PT12H"));
+    }
+    for &index in items {
+        if let Some(event) = vevent(site, index) {
+            cal.push(event);
+        }
+    }
+    // The crate gives every component it writes a DTSTAMP and a UID (a
+    // random one), which a VTIMEZONE must not have; so the time zone, fixed
+    // text, goes in after the calendar's properties.
+    let text = cal.to_string();
+    match text
+        .find("BEGIN:VEVENT\r\n")
+        .or_else(|| text.find("END:VCALENDAR"))
+    {
+        Some(at) => format!("{}{VTIMEZONE}{}", &text[..at], &text[at..]),
+        None => text,
+    }
+}
+
+fn vevent(site: &Site<'_>, index: usize) -> Option<icalendar::Event> {
+    let item = &site.catalog.items[index];
+    let page = &site.content.pages[item.page];
+    let PageKind::Event(e) = &page.kind else {
+        return None;
+    };
+    let permalink = site.config.absolute(&item.url);
+    let mut event = icalendar::Event::new();
+    event.uid(&uid(site, &page.key));
+    let stamp = published(page).map_or(e.start.start(), |d| d.start());
+    event.timestamp(stamp.with_timezone(&Utc));
+    if let Some(updated) = page.meta.updated {
+        event.last_modified(updated.start().with_timezone(&Utc));
+    }
+    if e.start.has_time() {
+        event.starts(tokyo(e.start.start()));
+        let end = if e.end.end() > e.start.start() {
+            e.end.end()
+        } else {
+            e.start.start()
+        };
+        event.ends(tokyo(end));
+    } else {
+        // All day: DTEND is the day after the last day (RFC 5545 3.6.1).
+        let first = e.start.day();
+        let last = e.end.day().max(first);
+        event.starts(DatePerhapsTime::Date(first));
+        event.ends(DatePerhapsTime::Date(last.succ_opt().unwrap_or(last)));
+    }
+    event.summary(&defang(&display_title(site, index)));
+    let mut description = description_text(site, index);
+    if !description.is_empty() {
+        description.push_str("\n\n");
+    }
+    description.push_str(&permalink);
+    event.description(&defang(&description));
+    let location = match (e.format, &e.venue, &e.online_url) {
+        (EventFormat::Online, _, Some(url)) => Some(url.clone()),
+        (_, Some(venue), _) => Some(match &e.address {
+            Some(address) => format!("{venue}, {address}"),
+            None => venue.clone(),
+        }),
+        (_, None, Some(url)) => Some(url.clone()),
+        _ => None,
+    };
+    if let Some(location) = location {
+        event.location(&defang(&location));
+    }
+    event.url(&permalink);
+    if let Some(url) = &e.online_url {
+        // RFC 7986: where to join an online event.
+        event.append_property(
+            icalendar::Property::new("CONFERENCE", url.as_str())
+                .add_parameter("VALUE", "URI")
+                .add_parameter("FEATURE", "VIDEO")
+                .done(),
+        );
+    }
+    event.status(match e.event_status {
+        EventStatus::Scheduled => icalendar::EventStatus::Confirmed,
+        EventStatus::Cancelled => icalendar::EventStatus::Cancelled,
+        EventStatus::Postponed => icalendar::EventStatus::Tentative,
+    });
+    let categories: Vec<String> = site
+        .terms(page, "categories", item.lang)
+        .into_iter()
+        .map(|t| defang(&t.name))
+        .collect();
+    if !categories.is_empty() {
+        event.categories(categories);
+    }
+    event.add_property("TRANSP", "OPAQUE");
+    Some(event.done())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host;
+
+    #[test]
+    fn host_of_base_url() {
+        assert_eq!(host("https://kpot.example.jp"), "kpot.example.jp");
+        assert_eq!(host("http://127.0.0.1:8080/"), "127.0.0.1");
+        assert_eq!(host("https://Example.ORG/portal/"), "example.org");
+        assert_eq!(host(""), "localhost");
+    }
+}
