@@ -31,6 +31,19 @@ enum Command {
     /// .en.md (commit them); every build renders each issue as a page,
     /// newsletter.txt and newsletter.eml.
     Newsletter(NewsletterArgs),
+    /// Serve the built site (public/) and the search API from
+    /// search-index/index, read-only; a rebuilt index is picked up without
+    /// dropping a query. /healthz answers 200 once the index is loaded.
+    Server(ServerArgs),
+}
+
+#[derive(Args)]
+struct ServerArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    interface: String,
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
 }
 
 #[derive(Args)]
@@ -83,6 +96,20 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Build(args) => run_build(&cli.root, args, lang),
         Command::Newsletter(args) => run_newsletter(&cli.root, args, lang),
+        Command::Server(args) => {
+            let options = kpot::server::Options {
+                root: cli.root.clone(),
+                interface: args.interface,
+                port: args.port,
+            };
+            match kpot::server::run(options) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("kpot server: {err}");
+                    ExitCode::from(2)
+                }
+            }
+        }
     }
 }
 

@@ -310,7 +310,22 @@ fn plain_text(events: &[Event<'_>]) -> String {
     for event in events {
         match event {
             Event::Text(t) | Event::Code(t) => text.push_str(t),
-            Event::SoftBreak | Event::HardBreak | Event::End(_) if !text.ends_with([' ', '\n']) => {
+            // Block ends and line breaks separate words; inline markup
+            // (links, emphasis) does not.
+            Event::SoftBreak
+            | Event::HardBreak
+            | Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::TableCell
+                | TagEnd::TableRow
+                | TagEnd::TableHead
+                | TagEnd::BlockQuote(_)
+                | TagEnd::CodeBlock
+                | TagEnd::List(_)
+                | TagEnd::FootnoteDefinition,
+            ) if !text.ends_with([' ', '\n']) => {
                 text.push(' ');
             }
             _ => {}

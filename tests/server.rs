@@ -1,0 +1,527 @@
+//! The search API and the server, in process (through the router) and as a
+//! real process (for the index swap).
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use tower::ServiceExt;
+
+/// The bundled portal, built once into a temporary folder.
+fn site() -> &'static Path {
+    static SITE: OnceLock<tempfile::TempDir> = OnceLock::new();
+    SITE.get_or_init(|| {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["content", "data", "search-index"] {
+            copy_dir(&repo.join(sub), &dir.path().join(sub));
+        }
+        std::fs::copy(repo.join("config.toml"), dir.path().join("config.toml")).unwrap();
+        let _ = std::fs::remove_dir_all(dir.path().join("search-index/index"));
+        build(dir.path());
+        dir
+    })
+    .path()
+}
+
+fn build(root: &Path) {
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpot"))
+        .args(["build", "--now", "2026-11-22", "--root"])
+        .arg(root)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target: PathBuf = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "index" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn get(uri: &str) -> Reply {
+    get_with(uri, &[])
+}
+
+fn get_with(uri: &str, headers: &[(&str, &str)]) -> Reply {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let root = site();
+        let state = kpot::server::state_for(root).unwrap();
+        let app = kpot::server::router(state, &root.join("public"));
+        let mut request = Request::builder().uri(uri);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let response = app
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = axum::body::to_bytes(response.into_body(), 10 << 20)
+            .await
+            .unwrap()
+            .to_vec();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    })
+}
+
+fn enc(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[test]
+fn search_answers_with_hits_snippets_and_facets() {
+    let r = get(&format!("/api/search?q={}&lang=ja", enc("事業再生")));
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let j = r.json();
+    assert!(j["total"].as_u64().unwrap() >= 2);
+    assert_eq!(j["page"], 1);
+    assert_eq!(j["per_page"], 20);
+    let hit = &j["hits"][0];
+    for key in ["url", "title", "snippet", "type", "lang", "status", "date"] {
+        assert!(hit.get(key).is_some(), "hit lacks {key}: {hit}");
+    }
+    assert!(
+        hit["snippet"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>事業再生</mark>"),
+        "{hit}"
+    );
+    for facet in ["type", "category", "region", "organizer", "status"] {
+        assert!(j["facets"].get(facet).is_some(), "facets lack {facet}");
+    }
+    assert!(j["facets"]["type"]["program"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn filters_by_type_category_region_organizer_and_status() {
+    let all = get("/api/search?lang=ja&per_page=50").json();
+    let total = all["total"].as_u64().unwrap();
+    // 31 pages and 48 councils in Japanese.
+    assert!(total > 70, "an empty query lists everything: {total}");
+
+    let events = get("/api/search?lang=ja&type=event&per_page=50").json();
+    assert!(
+        events["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["type"] == "event")
+    );
+    assert_eq!(events["total"], all["facets"]["type"]["event"]);
+
+    let two = get("/api/search?lang=ja&type=event&type=council&per_page=50").json();
+    assert_eq!(
+        two["total"].as_u64().unwrap(),
+        all["facets"]["type"]["event"].as_u64().unwrap()
+            + all["facets"]["type"]["council"].as_u64().unwrap()
+    );
+
+    let cat = get("/api/search?lang=ja&category=market-development&per_page=50").json();
+    assert!(cat["total"].as_u64().unwrap() > 0);
+    assert!(cat["hits"].as_array().unwrap().iter().all(|h| {
+        h["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "market-development")
+    }));
+
+    let region = get("/api/search?lang=ja&region=yokohama").json();
+    assert!(region["hits"].as_array().unwrap().iter().all(|h| {
+        h["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "yokohama")
+    }));
+
+    let org = get("/api/search?lang=ja&organizer=kip&per_page=50").json();
+    assert!(org["total"].as_u64().unwrap() > 0);
+    assert!(
+        org["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["organizer"] == "kip")
+    );
+
+    // Every bundled event is from FY2020: all ended by now.
+    let ended = get("/api/search?lang=ja&status=ended").json();
+    assert_eq!(ended["total"], events["total"]);
+    let upcoming = get("/api/search?lang=ja&status=upcoming").json();
+    assert_eq!(upcoming["total"], 0);
+}
+
+#[test]
+fn dates_sorting_and_paging() {
+    let range =
+        get("/api/search?lang=ja&type=event&from=2021-02-01&to=2021-02-28&per_page=50").json();
+    let urls: Vec<&str> = range["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["url"].as_str().unwrap())
+        .collect();
+    assert!(
+        urls.contains(&"/events/kip/technical-show-yokohama-2021/"),
+        "{urls:?}"
+    );
+    assert!(
+        !urls.contains(&"/events/kip/online-business-matching-yokosuka/"),
+        "{urls:?}"
+    );
+
+    let by_date = get("/api/search?lang=ja&type=event&sort=date&per_page=50").json();
+    let dates: Vec<&str> = by_date["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["date"].as_str().unwrap())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted);
+    let _ = get("/api/search?lang=ja&sort=deadline").json();
+
+    let p1 = get("/api/search?lang=ja&per_page=5&page=1").json();
+    let p2 = get("/api/search?lang=ja&per_page=5&page=2").json();
+    assert_eq!(p1["hits"].as_array().unwrap().len(), 5);
+    assert_ne!(p1["hits"][0]["url"], p2["hits"][0]["url"]);
+    assert_eq!(p2["page"], 2);
+    let beyond = get("/api/search?lang=ja&per_page=50&page=1000").json();
+    assert_eq!(beyond["hits"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn languages_are_kept_apart() {
+    let en = get("/api/search?q=council&lang=en").json();
+    assert!(en["total"].as_u64().unwrap() > 0);
+    assert!(
+        en["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["lang"] == "en" && h["url"].as_str().unwrap().starts_with("/en/"))
+    );
+}
+
+#[test]
+fn bad_parameters_are_400_with_the_parameter_named() {
+    for (query, parameter) in [
+        ("page=0", "page"),
+        ("page=-1", "page"),
+        ("page=x", "page"),
+        ("page=1001", "page"),
+        ("per_page=51", "per_page"),
+        ("per_page=0", "per_page"),
+        ("lang=fr", "lang"),
+        ("type=blog", "type"),
+        ("status=soon", "status"),
+        ("sort=random", "sort"),
+        ("from=tomorrow", "from"),
+        ("to=2027-13-40", "to"),
+        ("from=2027-03-01&to=2027-01-01", "to"),
+        ("category=%3Cscript%3E", "category"),
+        ("region=a%20b", "region"),
+        ("organizer=..%2F..", "organizer"),
+    ] {
+        let r = get(&format!("/api/search?{query}"));
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}");
+        let j = r.json();
+        assert_eq!(j["error"]["code"], "bad_parameter", "{query}");
+        assert_eq!(j["error"]["parameter"], parameter, "{query}");
+        assert!(!j["error"]["message"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn hostile_queries_never_fail() {
+    let long = "事業再生".repeat(1000);
+    for q in [
+        "\"",
+        "((((",
+        "))",
+        "AND",
+        "title:事業",
+        "*",
+        "?",
+        "-",
+        "--",
+        "-事業",
+        "\\",
+        "\u{0}",
+        "\u{202e}",
+        "<script>alert(1)</script>",
+        "' OR 1=1 --",
+        "ＫＩＰ\u{3000}事業",
+        "🙂",
+        "a\u{0301}",
+        long.as_str(),
+    ] {
+        let r = get(&format!("/api/search?q={}&lang=ja", enc(q)));
+        assert_eq!(r.status, StatusCode::OK, "{q:?}: {}", r.text());
+        let j = r.json();
+        for hit in j["hits"].as_array().unwrap() {
+            let snippet = hit["snippet"].as_str().unwrap();
+            assert!(!snippet.contains("<script"), "{snippet}");
+        }
+    }
+    // Invalid percent-encoding and UTF-8 are read leniently.
+    assert_eq!(get("/api/search?q=%E4%BA&lang=ja").status, StatusCode::OK);
+    assert_eq!(get("/api/search?q=%ZZ").status, StatusCode::OK);
+}
+
+#[test]
+fn exclusion_removes_matches() {
+    let with = get(&format!(
+        "/api/search?q={}&lang=ja&per_page=50",
+        enc("協議会")
+    ))
+    .json();
+    let without = get(&format!(
+        "/api/search?q={}&lang=ja&per_page=50",
+        enc("協議会 -鹿児島")
+    ))
+    .json();
+    assert_eq!(
+        without["total"].as_u64().unwrap() + 1,
+        with["total"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn suggestions_complete_titles() {
+    let j = get(&format!("/api/suggest?q={}&lang=ja", enc("神奈川県"))).json();
+    let titles: Vec<&str> = j["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap())
+        .collect();
+    assert!(!titles.is_empty());
+    assert!(titles.iter().all(|t| t.contains("神奈川県")), "{titles:?}");
+    assert!(titles[0].starts_with("神奈川県"), "{titles:?}");
+    assert_eq!(
+        get("/api/suggest?q=x&lang=zz").status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        get("/api/suggest").json()["suggestions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+
+#[test]
+fn openapi_describes_the_api() {
+    let j = get("/api/openapi.json").json();
+    assert_eq!(j["openapi"], "3.0.3");
+    let params: Vec<&str> = j["paths"]["/api/search"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for name in [
+        "q",
+        "lang",
+        "type",
+        "category",
+        "region",
+        "organizer",
+        "status",
+        "from",
+        "to",
+        "sort",
+        "page",
+        "per_page",
+    ] {
+        assert!(params.contains(&name), "{name}");
+    }
+}
+
+#[test]
+fn health_static_files_caching_and_compression() {
+    let h = get("/healthz");
+    assert_eq!(h.status, StatusCode::OK);
+
+    let page = get("/councils/kagoshima/");
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.headers.contains_key(header::CACHE_CONTROL));
+    let etag = page.headers[header::ETAG].to_str().unwrap().to_string();
+    let again = get_with("/councils/kagoshima/", &[("if-none-match", &etag)]);
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+
+    let css = get("/kpot.css");
+    assert!(
+        css.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+
+    let gz = get_with("/councils/", &[("accept-encoding", "gzip")]);
+    assert_eq!(gz.headers[header::CONTENT_ENCODING], "gzip");
+    let br = get_with("/councils/", &[("accept-encoding", "br")]);
+    assert_eq!(br.headers[header::CONTENT_ENCODING], "br");
+
+    let missing = get("/no/such/page/");
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.text().contains("<html"));
+    assert_eq!(get("/../../etc/passwd").status, StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn the_search_page_works_without_javascript() {
+    let r = get(&format!("/search/?q={}&type=program", enc("事業再生")));
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(html.contains("<mark>事業再生</mark>"), "{html}");
+    assert!(
+        html.contains(r#"name="type" value="program" checked"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"href="/programs/sme-revitalization-council/""#));
+    let en = get("/en/search/?q=council").text();
+    assert!(
+        en.contains(r#"<html lang="en">"#) && en.contains("/en/councils/"),
+        "{en}"
+    );
+    let hostile = get(&format!("/search/?q={}", enc("<script>alert(1)</script>"))).text();
+    assert!(!hostile.contains("<script>alert"), "{hostile}");
+    let bad = get("/search/?page=0");
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text().contains("page"));
+}
+
+/// Stops the server process even when an assertion fails.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A real server keeps answering while builds replace its index.
+#[test]
+fn answers_while_the_index_is_swapped() {
+    let root = tempfile::tempdir().unwrap();
+    copy_dir(site(), root.path());
+    build(root.path());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut server = Server(
+        std::process::Command::new(env!("CARGO_BIN_EXE_kpot"))
+            .args(["server", "--port", &port.to_string(), "--root"])
+            .arg(root.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let ask = move |path: &str| -> Option<u16> {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .ok()?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).ok()?;
+        reply.split(' ').nth(1)?.parse().ok()
+    };
+    let started = std::time::Instant::now();
+    while ask("/healthz") != Some(200) {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the server did not come up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let querying = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut answers = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                answers.push(ask("/api/search?q=%E4%BA%8B%E6%A5%AD&lang=ja"));
+            }
+            answers
+        })
+    };
+    for _ in 0..3 {
+        build(root.path());
+        std::thread::sleep(std::time::Duration::from_millis(700));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let answers = querying.join().unwrap();
+    server.0.kill().unwrap();
+    let mut log = String::new();
+    server
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(answers.len() > 10, "{} answers", answers.len());
+    assert!(answers.iter().all(|a| *a == Some(200)), "{answers:?}");
+    assert!(log.contains("search index reloaded"), "{log}");
+}
