@@ -32,4 +32,47 @@
   }
 
   document.querySelectorAll("table.sortable").forEach(makeSortable);
+
+  // Live search: the server renders results for the form's GET request, so
+  // the page works without this; with it, results follow typing and ticked
+  // filters, and the address bar follows the state so it can be shared.
+  var form = document.querySelector("form.search-form");
+  if (form && window.fetch && window.URLSearchParams) {
+    var timer = null;
+    var pending = null;
+    var refresh = function () {
+      var params = new URLSearchParams(new FormData(form));
+      var query = params.toString();
+      history.replaceState(null, "", form.getAttribute("action") + (query ? "?" + query : ""));
+      if (pending) { pending.abort(); }
+      pending = window.AbortController ? new AbortController() : null;
+      fetch(form.getAttribute("action") + "?" + query, {
+        headers: { "Accept": "text/html" },
+        signal: pending ? pending.signal : undefined
+      })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          var next = new DOMParser().parseFromString(html, "text/html");
+          ["search-results", "search-facets"].forEach(function (id) {
+            var fresh = next.getElementById(id);
+            var old = document.getElementById(id);
+            if (fresh && old) { old.replaceWith(fresh); }
+          });
+        })
+        .catch(function () { /* keep the current results; the form still submits */ });
+    };
+    form.addEventListener("input", function (event) {
+      if (event.target.name === "q") {
+        clearTimeout(timer);
+        timer = setTimeout(refresh, 250);
+      }
+    });
+    form.addEventListener("change", function (event) {
+      if (event.target.type === "checkbox") { refresh(); }
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      refresh();
+    });
+  }
 })();
