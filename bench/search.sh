@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Search benchmarks: index build time, in-process query latency and HTTP
+# throughput, on the bundled site and on generated corpora.
+#
+#     bash bench/search.sh [SIZES...]        (default: 10000 100000)
+#
+# Needs ../shared/bench/gen_corpus.py (the shared corpus generator) and wrk
+# (installed with apt-get when missing). Prints a table; writes nothing in
+# the repository (corpora go to $TMPDIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("${@:-10000 100000}")
+[ $# -eq 0 ] && sizes=(10000 100000)
+work="${TMPDIR:-/tmp}/kpot-bench"
+mkdir -p "$work"
+
+bash .ci/install-deps
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --quiet --bin kpot --example search_latency
+kpot="$PWD/target/release/kpot"
+latency="$PWD/target/release/examples/search_latency"
+
+index_time() { # root -> prints ms of the index stage
+  KPOT_TIMINGS=1 "$kpot" build --root "$1" --now 2026-11-22 2>&1 >/dev/null | awk '/index:/ {print $2}'
+}
+
+throughput() { # root -> prints requests/s
+  local root=$1 port=$((20000 + RANDOM % 20000))
+  "$kpot" server --root "$root" --port "$port" 2>/dev/null &
+  local pid=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+  cat > "$work/queries.lua" <<'LUA'
+local queries = {"%E4%BA%8B%E6%A5%AD%E5%86%8D%E7%94%9F", "%E8%A3%9C%E5%8A%A9%E9%87%91", "%E5%86%8D%E7%94%9F",
+  "%E6%A8%AA%E6%B5%9C", "%EF%BC%AB%EF%BC%A9%EF%BC%B0", "subsidy&lang=en", "seminar+yokohama&lang=en",
+  "%E5%89%B5%E6%A5%AD+%E8%9E%8D%E8%B3%87", "DX&type=event", "%E4%BA%8B%E6%A5%AD%E6%89%BF%E7%B6%99&status=open"}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "/api/search?q=" .. queries[(i % #queries) + 1])
+end
+LUA
+  wrk -t2 -c32 -d10s -s "$work/queries.lua" "http://127.0.0.1:$port" | awk '/Requests\/sec/ {print $2}'
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+printf '%-10s %10s %12s %s\n' site docs index_ms latency
+# The bundled site.
+rm -rf "$work/bundled" && mkdir -p "$work/bundled"
+cp -r content data search-index config.toml "$work/bundled/" && rm -rf "$work/bundled/search-index/index"
+ms=$(index_time "$work/bundled")
+printf '%-10s %10s %12s\n' bundled "-" "$ms"
+"$latency" "$work/bundled" 50
+echo "HTTP /api/search, wrk -t2 -c32 10 s: $(throughput "$work/bundled") requests/s"
+
+for n in "${sizes[@]}"; do
+  dir="$work/corpus-$n"
+  python3 ../shared/bench/gen_corpus.py --pages "$n" --out "$dir" --seed 1 2>/dev/null
+  mkdir -p "$dir/search-index" && cp search-index/config.toml "$dir/search-index/"
+  ms=$(index_time "$dir")
+  printf '%-10s %10s %12s\n' "corpus" "$n" "$ms"
+  "$latency" "$dir" 10
+  echo "HTTP /api/search, wrk -t2 -c32 10 s: $(throughput "$dir") requests/s"
+done
