@@ -9,6 +9,7 @@
 
 pub mod build;
 pub mod catalog;
+pub mod check;
 pub mod config;
 pub mod content;
 pub mod data;
@@ -16,6 +17,7 @@ pub mod diagnostics;
 pub mod encoding;
 pub mod format;
 pub mod markdown;
+pub mod new;
 pub mod output;
 pub mod render;
 pub mod templates;

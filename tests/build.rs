@@ -571,7 +571,7 @@ fn broken_internal_links_fail_the_build_and_keep_public() {
     );
     site.build(&[])
         .code(1)
-        .says("content/about.md:7:1: error:")
+        .says("content/about.md:7:5: error:")
         .says("@/programs/nope.md");
     assert_eq!(snapshot(&site.public()), before, "public/ changed");
     assert_eq!(site.top_level(), vec!["content", "public"]);
