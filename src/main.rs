@@ -229,11 +229,13 @@ fn run_check(root: &Path, args: CheckArgs, lang: Lang) -> ExitCode {
 /// and GitLab expect relative to the repository (the working directory):
 /// empty when the site is the current folder.
 fn path_prefix(root: &Path) -> PathBuf {
+    // A site outside the working directory cannot be named relative to
+    // it; its paths then stay relative to the site, as people read them.
     let relative = if root.is_absolute() {
         std::env::current_dir()
             .ok()
             .and_then(|cwd| root.strip_prefix(cwd).ok().map(Path::to_path_buf))
-            .unwrap_or_else(|| root.to_path_buf())
+            .unwrap_or_default()
     } else {
         root.to_path_buf()
     };

@@ -26,6 +26,7 @@ pub struct Rendered {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnchorLink {
     pub line: usize,
+    pub column: usize,
     pub path: String,
     pub anchor: String,
 }
@@ -184,6 +185,7 @@ fn check_link<'a>(
                 if let Some(anchor) = anchor {
                     anchors.push(AnchorLink {
                         line,
+                        column,
                         path: path.to_string(),
                         anchor: anchor.to_string(),
                     });
@@ -472,6 +474,7 @@ mod tests {
             r.anchor_links,
             vec![AnchorLink {
                 line: 3,
+                column: 1,
                 path: "programs/a.md".into(),
                 anchor: "x".into()
             }]

@@ -161,7 +161,7 @@ pub fn links(
                         ),
                     ),
                 )
-                .at(page.body_line + link.line - 1, 1);
+                .at(page.body_line + link.line - 1, link.column);
                 if let Some(hint) = known.and_then(|ids| suggest(&link.anchor, ids.iter().copied()))
                 {
                     d = d.help(Text::new(

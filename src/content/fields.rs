@@ -18,6 +18,9 @@ pub struct Reader<'a> {
     table: Option<&'static str>,
     map: Map<String, Value>,
     seen: Vec<&'static str>,
+    /// Required keys reported missing: a misspelt key that suggests one of
+    /// them replaces that report (`venu` → did you mean `venue`? says it all).
+    missing: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -34,6 +37,7 @@ impl<'a> Reader<'a> {
             table,
             map,
             seen: Vec::new(),
+            missing: Vec::new(),
             diagnostics: Vec::new(),
         }
     }
@@ -140,7 +144,22 @@ impl<'a> Reader<'a> {
                 format!("add `{key} = …`"),
             ),
         };
-        self.error(key, Text::new(ja, en)).help = Some(hint);
+        self.require(key, Text::new(ja, en), hint);
+    }
+
+    /// Reports a required field as missing (or empty), with its own words.
+    pub fn require(&mut self, key: &str, message: Text, help: Text) {
+        self.missing.push(key.to_string());
+        self.error(key, message).help = Some(help);
+    }
+
+    /// "必須項目がありません" or, when the key is written but blank, "…が空です".
+    pub fn missing_text(&self, key: &str) -> Text {
+        if self.map.contains_key(key) {
+            Text::new("必須項目が空です", "this required field is empty")
+        } else {
+            Text::new("必須項目がありません", "this required field is missing")
+        }
     }
 
     pub fn when(&mut self, key: &'static str) -> Option<When> {
@@ -443,6 +462,14 @@ impl<'a> Reader<'a> {
     pub fn finish(mut self, as_error: bool) -> Vec<Diagnostic> {
         let leftover: Vec<String> = self.map.keys().cloned().collect();
         let known = self.seen.clone();
+        let explained: Vec<String> = leftover
+            .iter()
+            .filter_map(|key| suggest(key, known.iter().copied()))
+            .filter(|hint| self.missing.iter().any(|m| m == hint))
+            .map(|hint| self.field_name(hint))
+            .collect();
+        self.diagnostics
+            .retain(|d| !d.field.as_ref().is_some_and(|f| explained.contains(f)));
         for key in leftover {
             let message = Text::new(
                 format!("`{key}` という項目はありません"),

@@ -157,6 +157,14 @@ fn syntax_error(split: &Split<'_>, line: usize, column: usize, message: &str) ->
         Format::Toml => "TOML",
         Format::Yaml => "YAML",
     };
+    let help = if message.contains("date") || message.contains("time") {
+        Text::new(
+            "実在する日付を 2027-02-15、日時を 2027-02-15T13:30:00 の形で書いてください（日本時間）",
+            "write a real date as 2027-02-15, a date-time as 2027-02-15T13:30:00 (Japan time)",
+        )
+    } else {
+        syntax_help(split.format)
+    };
     SyntaxError::new(
         split.first_line + line - 1,
         column,
@@ -165,7 +173,7 @@ fn syntax_error(split: &Split<'_>, line: usize, column: usize, message: &str) ->
             format!("front matter syntax error ({format}): {message}"),
         ),
     )
-    .help(syntax_help(split.format))
+    .help(help)
 }
 
 fn syntax_help(format: Format) -> Text {

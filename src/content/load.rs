@@ -722,6 +722,7 @@ pub fn partner_of(folder: &str) -> Option<&str> {
 fn read_event(reader: &mut Reader<'_>, organizer: Option<String>) -> Option<Event> {
     let start = reader.required_when_within("start", TYPED_YEARS);
     let end = reader.when_within("end", TYPED_YEARS);
+    let missing = reader.missing_text("format");
     let format = reader.choice("format", &["onsite", "online", "hybrid"]);
     if format.is_none()
         && !reader
@@ -729,15 +730,14 @@ fn read_event(reader: &mut Reader<'_>, organizer: Option<String>) -> Option<Even
             .iter()
             .any(|d| d.field.as_deref() == Some("extra.format"))
     {
-        reader
-            .error(
-                "format",
-                Text::new("必須項目がありません", "this required field is missing"),
-            )
-            .help = Some(Text::new(
-            "format = \"onsite\"（会場）、\"online\"（オンライン）、\"hybrid\"（両方）のどれかを書いてください",
-            "add format = \"onsite\", \"online\" or \"hybrid\"",
-        ));
+        reader.require(
+            "format",
+            missing,
+            Text::new(
+                "format = \"onsite\"（会場）、\"online\"（オンライン）、\"hybrid\"（両方）のどれかを書いてください",
+                "write format = \"onsite\", \"online\" or \"hybrid\"",
+            ),
+        );
     }
     let format = match format {
         Some("online") => Some(EventFormat::Online),
@@ -746,19 +746,24 @@ fn read_event(reader: &mut Reader<'_>, organizer: Option<String>) -> Option<Even
         None => None,
     };
     let venue = reader.string("venue");
-    if venue.is_none() && format.is_some_and(|f| f != EventFormat::Online) {
-        reader
-            .error(
-                "venue",
-                Text::new(
-                    "会場で開催するイベントには venue（会場名）が必要です",
-                    "an event held at a venue needs `venue`",
-                ),
-            )
-            .help = Some(Text::new(
-            "venue = \"会場名\" を書くか、オンラインのみなら format = \"online\" にしてください",
-            "add venue = \"…\", or set format = \"online\" if it is online only",
-        ));
+    if venue.is_none()
+        && format.is_some_and(|f| f != EventFormat::Online)
+        && !reader
+            .diagnostics
+            .iter()
+            .any(|d| d.field.as_deref() == Some("extra.venue"))
+    {
+        reader.require(
+            "venue",
+            Text::new(
+                "会場で開催するイベントには venue（会場名）が必要です",
+                "an event held at a venue needs `venue`",
+            ),
+            Text::new(
+                "venue = \"会場名\" を書くか、オンラインのみなら format = \"online\" にしてください",
+                "add venue = \"…\", or set format = \"online\" if it is online only",
+            ),
+        );
     }
     let address = reader.string("address");
     let online_url = reader.url("online_url");
