@@ -916,3 +916,37 @@ fn strange_files_never_crash_check_or_build() {
     let run = site.build(&["--now", "2027-01-10"]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
 }
+
+// ---------------------------------------------------------------------------
+// The partner guide
+// ---------------------------------------------------------------------------
+
+fn doc(path: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+/// The fenced blocks of a Markdown file that start with "```lang".
+fn fenced(markdown: &str, lang: &str) -> Vec<String> {
+    markdown
+        .split(&format!("```{lang}\n"))
+        .skip(1)
+        .map(|block| block.split("```\n").next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_partner_guides_embed_the_ci_files_and_their_example_passes_check() {
+    let github = doc("docs/ci/github-actions.yml");
+    let gitlab = doc("docs/ci/gitlab-ci.yml");
+    assert!(github.contains("kpot check --format github"));
+    assert!(gitlab.contains("kpot check --format gitlab"));
+    for guide in ["docs/partners.md", "docs/partners.en.md"] {
+        let text = doc(guide);
+        let yaml = fenced(&text, "yaml");
+        assert_eq!(yaml, vec![github.clone(), gitlab.clone()], "{guide}");
+        let example = &fenced(&text, "toml")[0];
+        let site = Site::portal();
+        site.file("content/events/kip/monozukuri.md", example);
+        site.check(&[]).code(0);
+    }
+}
