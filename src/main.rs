@@ -150,6 +150,17 @@ fn run_check(root: &Path, args: CheckArgs, lang: Lang) -> ExitCode {
     let format = Format::parse(&args.format).unwrap_or(Format::Human);
     let mut changed = args.changed;
     if args.owner.is_some() && changed.is_empty() {
+        if std::io::stdin().is_terminal() {
+            eprintln!(
+                "kpot: {}",
+                Text::new(
+                    "--owner には変更されたファイルの一覧が必要です。--changed で指定するか、標準入力に流してください（例: git diff --name-only origin/main... | kpot check --owner ORG）",
+                    "--owner needs the changed files: give them with --changed or on standard input (e.g. git diff --name-only origin/main... | kpot check --owner ORG)",
+                )
+                .get(lang)
+            );
+            return ExitCode::from(2);
+        }
         let mut input = String::new();
         if let Err(err) = std::io::stdin().read_to_string(&mut input) {
             eprintln!(

@@ -373,6 +373,10 @@ fn unknown_keys_get_a_suggestion_and_misplaced_ones_a_direction() {
         "content/notices/kip/m.md",
         "+++\ntitle = \"募集\"\n[extra]\ncloses = 2027-03-31\norganizer = \"kip\"\ndescription = \"説明\"\n+++\n",
     );
+    site.file(
+        "content/notices/kip/o.md",
+        "+++\ntitle = \"募集\"\ncloses = 2027-03-31\n[extra]\norganizer = \"kip\"\n+++\n",
+    );
     site.check(&[])
         .code(1)
         .says("content/events/kip/a.md:9:1: error: [extra.venu] unknown field `venu`")
@@ -383,7 +387,10 @@ fn unknown_keys_get_a_suggestion_and_misplaced_ones_a_direction() {
         .says("help: move the `capacity` line below the [extra] line")
         .says("content/notices/kip/n.md:4:1: error: [extra.close] unknown field `close`")
         .says("help: did you mean `closes`?")
-        .says("content/notices/kip/m.md:6:1: error: [extra.description] `description` belongs above [extra]");
+        .says("content/notices/kip/m.md:6:1: error: [extra.description] `description` belongs above [extra]")
+        .says("content/notices/kip/o.md:3:1: error: [closes] `closes` belongs in [extra]")
+        // Said once: where it belongs, not also that [extra] lacks it.
+        .never_says("o.md:4:1: error: [extra.closes]");
 }
 
 // ---------------------------------------------------------------------------

@@ -428,14 +428,15 @@ impl<'a> Reader<'a> {
     /// Reports keys that belong in another table (an event's `venue` written
     /// above `[extra]`, a page's `description` written below it), with
     /// `help` saying where they go, and forgets them.
-    pub fn misplaced(&mut self, keys: &[&str], message: Text, help: Text) {
+    pub fn misplaced(&mut self, keys: &[&str], message: Text, help: Text) -> Vec<String> {
         let found: Vec<String> = self
             .map
             .keys()
             .filter(|k| keys.contains(&k.as_str()))
             .cloned()
             .collect();
-        for key in found {
+        for key in &found {
+            let key = key.clone();
             self.map.remove(&key);
             let (line, column) = self.position(&key);
             self.diagnostics.push(
@@ -454,6 +455,19 @@ impl<'a> Reader<'a> {
                 )),
             );
         }
+        found
+    }
+
+    /// Drops "missing" reports for keys that were found in the wrong table:
+    /// the report that says where they belong is the one to act on.
+    pub fn found_elsewhere(&mut self, keys: &[String]) {
+        let names: Vec<String> = keys
+            .iter()
+            .filter(|k| self.missing.contains(k))
+            .map(|k| self.field_name(k))
+            .collect();
+        self.diagnostics
+            .retain(|d| !d.field.as_ref().is_some_and(|f| names.contains(f)));
     }
 
     /// Reports every key nobody took. Unknown keys are errors in typed

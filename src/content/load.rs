@@ -318,7 +318,7 @@ fn load_text(path: &Path, display: &Path, rel: &str, name: &FileName, text: &str
         meta.date = date_from_name;
     }
     let extra = std::mem::take(&mut meta.extra);
-    reader.misplaced(
+    let above_extra = reader.misplaced(
         section_type.fields(),
         Text::new(
             "`{key}` は [extra] の中に書く項目です",
@@ -340,6 +340,7 @@ fn load_text(path: &Path, display: &Path, rel: &str, name: &FileName, text: &str
             let mut extra_reader =
                 Reader::new(split.as_ref(), &display, Some("extra"), extra.clone());
             let kind = read_typed(&mut extra_reader, typed, &section);
+            extra_reader.found_elsewhere(&above_extra);
             extra_reader.misplaced(
                 &PAGE_FIELDS,
                 Text::new(
