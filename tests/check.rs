@@ -377,8 +377,12 @@ fn unknown_keys_get_a_suggestion_and_misplaced_ones_a_direction() {
         "content/notices/kip/o.md",
         "+++\ntitle = \"募集\"\ncloses = 2027-03-31\n[extra]\norganizer = \"kip\"\n+++\n",
     );
+    site.file("content/about.md", "+++\ntitel = \"About\"\n+++\n");
     site.check(&[])
         .code(1)
+        // An unknown top-level key is a warning, but not when it is the
+        // misspelt title: then it is the error that the title is missing.
+        .says("content/about.md:2:1: error: [titel] unknown field `titel`")
         .says("content/events/kip/a.md:9:1: error: [extra.venu] unknown field `venu`")
         .says("help: did you mean `venue`?")
         .says("content/events/kip/a.md:3:1: warning: [descripton] unknown field `descripton`")

@@ -490,7 +490,10 @@ impl<'a> Reader<'a> {
                 format!("unknown field `{key}`"),
             );
             let hint = suggest(&key, known.iter().copied());
-            let diagnostic = if as_error {
+            // A misspelt required field stands in for its "missing" error,
+            // so it is an error too, even where unknown keys are warnings.
+            let replaces_missing = hint.is_some_and(|h| self.missing.iter().any(|m| m == h));
+            let diagnostic = if as_error || replaces_missing {
                 self.error(&key, message)
             } else {
                 self.warning(&key, message)
