@@ -72,6 +72,7 @@ struct NewArgs {
     /// The partner's organization id (its folder name).
     #[arg(long, value_name = "ORG")]
     org: String,
+    /// The title (Japanese is fine; quote it in the shell).
     #[arg(long)]
     title: Option<String>,
     /// The URL slug (ASCII letters, digits and -); default: from an ASCII
@@ -81,11 +82,13 @@ struct NewArgs {
     /// Event start, e.g. 2027-02-15T13:30:00 or 2027-02-15.
     #[arg(long)]
     start: Option<String>,
+    /// Event end (default: the start).
     #[arg(long)]
     end: Option<String>,
     /// Event format: onsite, online or hybrid.
     #[arg(long, value_parser = ["onsite", "online", "hybrid"])]
     format: Option<String>,
+    /// Event venue (required unless online).
     #[arg(long)]
     venue: Option<String>,
     /// Notice: when applications open.
