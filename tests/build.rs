@@ -679,7 +679,7 @@ fn a_failed_build_leaves_public_byte_for_byte_unchanged() {
     site.build(&["--now", NOW])
         .code(1)
         .says("content/events/kip/a.md:2:")
-        .says("front matter syntax error");
+        .says("the text opened with \" is not closed");
     assert_eq!(snapshot(&site.public()), before, "public/ changed");
     assert_eq!(site.top_level(), top, "a temporary folder was left behind");
 

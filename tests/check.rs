@@ -136,6 +136,14 @@ fn toml_and_yaml_syntax_errors_point_at_the_line_in_the_file() {
     );
     site.check(&[])
         .code(1)
+        .says("content/events/kip/a.md:5:10: error: the text opened with \" is not closed with \" on this line")
+        .says("help: add an ASCII \" at the end of the text");
+    site.file(
+        EVENT,
+        "+++\ntitle = \"商談会\"\n[extra]\nstart = 2027-02-15T13:30:00\nformat \"onsite\"\n+++\n",
+    );
+    site.check(&[])
+        .code(1)
         .says("content/events/kip/a.md:5:")
         .says("front matter syntax error (TOML)")
         .says("help: write one field per line as `title = \"text\"`");

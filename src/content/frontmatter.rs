@@ -264,6 +264,7 @@ fn lookalike_error(number: usize, column: usize, c: char, ascii: char) -> Syntax
 
 fn explain_toml_line(line: &str, number: usize, found: &mut Vec<SyntaxError>) {
     let mut quote: Option<char> = None;
+    let mut opened_at = 0;
     let mut escaped = false;
     let mut flagged = false;
     for (index, c) in line.chars().enumerate() {
@@ -278,7 +279,10 @@ fn explain_toml_line(line: &str, number: usize, found: &mut Vec<SyntaxError>) {
             continue;
         }
         match c {
-            '"' | '\'' => quote = Some(c),
+            '"' | '\'' => {
+                quote = Some(c);
+                opened_at = index + 1;
+            }
             '#' => break,
             c => {
                 if let Some(ascii) = ascii_for(c) {
@@ -290,6 +294,26 @@ fn explain_toml_line(line: &str, number: usize, found: &mut Vec<SyntaxError>) {
         }
     }
     if flagged {
+        return;
+    }
+    if let Some(q) = quote
+        && !line.contains("\"\"\"")
+        && !line.contains("'''")
+    {
+        found.push(
+            SyntaxError::new(
+                number,
+                opened_at,
+                Text::new(
+                    format!("{q} で始めた文字列が、この行のうちに {q} で閉じられていません"),
+                    format!("the text opened with {q} is not closed with {q} on this line"),
+                ),
+            )
+            .help(Text::new(
+                format!("文字列の最後に半角の {q} を付けてください"),
+                format!("add an ASCII {q} at the end of the text"),
+            )),
+        );
         return;
     }
     let trimmed = line.trim_start();
@@ -531,6 +555,10 @@ mod tests {
         assert_eq!((found[0].0, found[0].1), (2, 6));
         assert!(found[0].2.contains("full-width space"), "{found:?}");
         assert_eq!((found[1].0, found[1].1), (4, 7));
+        let found = explained("+++\ntitle = \"事業再生\nx = \"\"\"a\n\"\"\"\n+++\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].0, found[0].1), (2, 9));
+        assert!(found[0].2.contains("not closed"), "{found:?}");
         let found = explained("+++\ntitle = 事業再生セミナー\n+++\n");
         assert_eq!((found[0].0, found[0].1), (2, 9), "{found:?}");
         assert!(found[0].2.contains("double quotes"));
