@@ -182,7 +182,7 @@ fn full_width_spaces_colons_and_equals_are_explained() {
     );
     site.check(&[])
         .code(1)
-        .says("content/events/kip/a.md:2:6: error: a full-width space is used where the syntax needs the ASCII ` `")
+        .says("content/events/kip/a.md:2:6: error: a full-width space is used where the syntax needs an ASCII space")
         .says("content/events/kip/a.md:4:7: error: the full-width `＝` is used where the syntax needs the ASCII `=`")
         .says("help: turn the Japanese input method off");
     // In Japanese, as a partner reads it by default.

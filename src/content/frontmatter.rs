@@ -243,22 +243,22 @@ fn lookalike_error(number: usize, column: usize, c: char, ascii: char) -> Syntax
     } else {
         (format!("全角の `{c}`"), format!("the full-width `{c}`"))
     };
-    let ascii_shown = if ascii == ' ' {
-        "半角スペース".to_string()
+    let (ascii_shown, ascii_en) = if ascii == ' ' {
+        ("半角スペース".to_string(), "an ASCII space".to_string())
     } else {
-        format!("半角の `{ascii}`")
+        (format!("半角の `{ascii}`"), format!("the ASCII `{ascii}`"))
     };
     SyntaxError::new(
         number,
         column,
         Text::new(
             format!("{name_ja}が使われています。ここは{ascii_shown}でなければなりません"),
-            format!("{name_en} is used where the syntax needs the ASCII `{ascii}`"),
+            format!("{name_en} is used where the syntax needs {ascii_en}"),
         ),
     )
     .help(Text::new(
         format!("日本語入力を切って、{ascii_shown}で打ち直してください（\" で囲んだ文字列の中なら全角でもかまいません）"),
-        format!("turn the Japanese input method off and type `{ascii}` again (inside \"quoted text\" full-width characters are fine)"),
+        format!("turn the Japanese input method off and type {ascii_en} instead (inside \"quoted text\" full-width characters are fine)"),
     ))
 }
 
