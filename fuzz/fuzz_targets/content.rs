@@ -37,6 +37,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = diagnostic.render(kpot::format::Lang::Ja);
         let _ = kpot::check::report::source_excerpt(&text, diagnostic.line, diagnostic.column);
     }
+    let _ = kpot::content::fields::date_hint(&text);
+    let _ = markdown::unsafe_html(&text);
     if let Ok(Some(split)) = frontmatter::split(&text) {
         let _ = frontmatter::parse(&split);
         let _ = frontmatter::explain(&split);
