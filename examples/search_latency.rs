@@ -33,8 +33,12 @@ const QUERIES: &[(&str, &str)] = &[
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let root = args.next().expect("usage: search_latency SITE_ROOT [ROUNDS]");
-    let rounds: usize = args.next().map_or(20, |r| r.parse().expect("ROUNDS is a number"));
+    let root = args
+        .next()
+        .expect("usage: search_latency SITE_ROOT [ROUNDS]");
+    let rounds: usize = args
+        .next()
+        .map_or(20, |r| r.parse().expect("ROUNDS is a number"));
     let opened = Instant::now();
     let index = SearchIndex::open(&std::path::Path::new(&root).join("search-index/index"))
         .expect("a built index (run kpot build first)");
@@ -52,8 +56,16 @@ fn main() {
                 let request = Request {
                     q: q.to_string(),
                     lang: Some(lang.to_string()),
-                    types: if with_filters { vec!["event".into(), "notice".into()] } else { vec![] },
-                    statuses: if with_filters { vec!["upcoming".into(), "open".into()] } else { vec![] },
+                    types: if with_filters {
+                        vec!["event".into(), "notice".into()]
+                    } else {
+                        vec![]
+                    },
+                    statuses: if with_filters {
+                        vec!["upcoming".into(), "open".into()]
+                    } else {
+                        vec![]
+                    },
                     sort: Sort::Relevance,
                     page: 1,
                     per_page: 20,

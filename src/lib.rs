@@ -9,6 +9,7 @@
 
 pub mod build;
 pub mod catalog;
+pub mod check;
 pub mod config;
 pub mod content;
 pub mod data;
@@ -17,6 +18,7 @@ pub mod encoding;
 pub mod feeds;
 pub mod format;
 pub mod markdown;
+pub mod new;
 pub mod output;
 pub mod render;
 pub mod search;

@@ -2,9 +2,13 @@
 
 use clap::{Args, Parser, Subcommand};
 use kpot::build::{BuildError, BuildOptions, build};
+use kpot::check::report::{self, Format};
+use kpot::check::{self, CheckOptions};
+use kpot::diagnostics::Text;
 use kpot::format::Lang;
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use kpot::new;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// kpot builds the K-POT portal (Japanese at /, English at /en/) from the
@@ -35,6 +39,86 @@ enum Command {
     /// search-index/index, read-only; a rebuilt index is picked up without
     /// dropping a query. /healthz answers 200 once the index is loaded.
     Server(ServerArgs),
+    /// Check everything a build would load, writing nothing. Exit 0: no
+    /// errors; 1: errors found; 2: the check could not run.
+    Check(CheckArgs),
+    /// Write a new event or notice for a partner, with every field present
+    /// and explained, ready to fill in.
+    New(NewArgs),
+    /// Write a CODEOWNERS file giving each partner's Git handles its
+    /// events and notices folders (from data/organizations.yaml).
+    Codeowners(CodeownersArgs),
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// Fix "now" (RFC 3339 date-time or a date).
+    #[arg(long)]
+    now: Option<String>,
+    /// Also check pages marked `draft = true` as if published.
+    #[arg(long)]
+    drafts: bool,
+    /// human (for people), json (for tools), github (annotations on the
+    /// pull request) or gitlab (Code Quality report on stdout).
+    #[arg(long, default_value = "human", value_parser = ["human", "json", "github", "gitlab"])]
+    format: String,
+    /// The organization (id in data/organizations.yaml) whose pull request
+    /// is checked: changed files must lie in its own folders.
+    #[arg(long, value_name = "ORG")]
+    owner: Option<String>,
+    /// The files the pull request changes, relative to the site folder; read
+    /// one per line from standard input when --owner is given without them.
+    #[arg(long, value_name = "FILE", num_args = 1.., requires = "owner")]
+    changed: Vec<String>,
+}
+
+#[derive(Args)]
+struct NewArgs {
+    /// What to write: event or notice.
+    #[arg(value_parser = ["event", "notice"])]
+    kind: String,
+    /// The partner's organization id (its folder name).
+    #[arg(long, value_name = "ORG")]
+    org: String,
+    /// The title (Japanese is fine; quote it in the shell).
+    #[arg(long)]
+    title: Option<String>,
+    /// The URL slug (ASCII letters, digits and -); default: from an ASCII
+    /// title, else the date and the kind.
+    #[arg(long)]
+    slug: Option<String>,
+    /// Event start, e.g. 2027-02-15T13:30:00 or 2027-02-15.
+    #[arg(long)]
+    start: Option<String>,
+    /// Event end (default: the start).
+    #[arg(long)]
+    end: Option<String>,
+    /// Event format: onsite, online or hybrid.
+    #[arg(long, value_parser = ["onsite", "online", "hybrid"])]
+    format: Option<String>,
+    /// Event venue (required unless online).
+    #[arg(long)]
+    venue: Option<String>,
+    /// Notice: when applications open.
+    #[arg(long)]
+    opens: Option<String>,
+    /// Notice: when applications close.
+    #[arg(long)]
+    closes: Option<String>,
+    /// Fix "today" (a date), for the page date and date-based slugs.
+    #[arg(long)]
+    now: Option<String>,
+}
+
+#[derive(Args)]
+struct CodeownersArgs {
+    /// Where to write, relative to the site folder; `-` for standard output.
+    #[arg(long, short = 'o', default_value = ".github/CODEOWNERS")]
+    output: String,
+    /// Owners of everything outside the partner folders (the editors),
+    /// e.g. `kpot-editors` or `org/team`; repeatable.
+    #[arg(long = "default-owner", value_name = "HANDLE")]
+    default_owners: Vec<String>,
 }
 
 #[derive(Args)]
@@ -110,6 +194,9 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Check(args) => run_check(&cli.root, args, lang),
+        Command::New(args) => run_new(&cli.root, args, lang),
+        Command::Codeowners(args) => run_codeowners(&cli.root, args, lang),
     }
 }
 
@@ -234,6 +321,236 @@ fn run_newsletter(root: &std::path::Path, args: NewsletterArgs, lang: Lang) -> E
         Err(err) => {
             eprintln!("kpot: {err}");
             ExitCode::from(1)
+        }
+    }
+}
+
+fn run_check(root: &Path, args: CheckArgs, lang: Lang) -> ExitCode {
+    let format = Format::parse(&args.format).unwrap_or(Format::Human);
+    let mut changed = args.changed;
+    if args.owner.is_some() && changed.is_empty() {
+        if std::io::stdin().is_terminal() {
+            eprintln!(
+                "kpot: {}",
+                Text::new(
+                    "--owner には変更されたファイルの一覧が必要です。--changed で指定するか、標準入力に流してください（例: git diff --name-only origin/main... | kpot check --owner ORG）",
+                    "--owner needs the changed files: give them with --changed or on standard input (e.g. git diff --name-only origin/main... | kpot check --owner ORG)",
+                )
+                .get(lang)
+            );
+            return ExitCode::from(2);
+        }
+        let mut input = String::new();
+        if let Err(err) = std::io::stdin().read_to_string(&mut input) {
+            eprintln!(
+                "kpot: {}",
+                Text::new(
+                    format!("変更されたファイルの一覧を標準入力から読めません: {err}"),
+                    format!("cannot read the changed files from standard input: {err}"),
+                )
+                .get(lang)
+            );
+            return ExitCode::from(2);
+        }
+        changed = input.lines().map(str::to_string).collect();
+    }
+    let prefix = path_prefix(root);
+    let changed = changed
+        .into_iter()
+        .map(|p| strip_prefix(&p, &prefix))
+        .collect();
+    let options = CheckOptions {
+        root: root.to_path_buf(),
+        now: args.now,
+        include_drafts: args.drafts,
+        owner: args.owner,
+        changed,
+    };
+    let report = match check::run(&options) {
+        Ok(report) => report,
+        Err(failure) => {
+            let mut sources = report::Sources::new(root);
+            let palette = report::Palette::new(color());
+            for d in &failure.diagnostics {
+                eprintln!("{}", report::human(d, &mut sources, lang, palette));
+            }
+            eprintln!("kpot: {}", failure.message.get(lang));
+            return ExitCode::from(2);
+        }
+    };
+    let diagnostics = &report.diagnostics;
+    let summary = report::summary(
+        diagnostics,
+        report.files,
+        report.elapsed.as_secs_f64(),
+        lang,
+    );
+    match format {
+        Format::Human => {
+            let mut sources = report::Sources::new(root);
+            let palette = report::Palette::new(color());
+            for d in diagnostics {
+                eprintln!("{}", report::human(d, &mut sources, lang, palette));
+            }
+        }
+        Format::Json => print!("{}", report::json(diagnostics, report.files)),
+        Format::Github => print!("{}", report::github(diagnostics, &prefix, lang)),
+        Format::Gitlab => {
+            print!("{}", report::gitlab(diagnostics, &prefix, lang));
+            // The report goes to a file; the job log still shows the problems.
+            let mut sources = report::Sources::new(root);
+            for d in diagnostics {
+                eprintln!(
+                    "{}",
+                    report::human(d, &mut sources, lang, report::Palette::new(false))
+                );
+            }
+        }
+    }
+    eprintln!("{summary}");
+    if report.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The site folder as a prefix for paths in CI annotations, which GitHub
+/// and GitLab expect relative to the repository (the working directory):
+/// empty when the site is the current folder.
+fn path_prefix(root: &Path) -> PathBuf {
+    // A site outside the working directory cannot be named relative to
+    // it; its paths then stay relative to the site, as people read them.
+    let relative = if root.is_absolute() {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| root.strip_prefix(cwd).ok().map(Path::to_path_buf))
+            .unwrap_or_default()
+    } else {
+        root.to_path_buf()
+    };
+    relative
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect()
+}
+
+/// A changed path as Git prints it (from the repository root) made
+/// relative to the site folder.
+fn strip_prefix(path: &str, prefix: &Path) -> String {
+    let trimmed = path.trim().trim_start_matches("./");
+    if prefix.as_os_str().is_empty() {
+        return trimmed.to_string();
+    }
+    let prefix = prefix.to_string_lossy().replace('\\', "/");
+    trimmed
+        .strip_prefix(&format!("{prefix}/"))
+        .unwrap_or(trimmed)
+        .to_string()
+}
+
+fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn run_new(root: &Path, args: NewArgs, lang: Lang) -> ExitCode {
+    let kind = if args.kind == "notice" {
+        new::Kind::Notice
+    } else {
+        new::Kind::Event
+    };
+    let options = new::NewOptions {
+        root: root.to_path_buf(),
+        kind,
+        org: args.org,
+        title: args.title,
+        slug: args.slug,
+        start: args.start,
+        end: args.end,
+        format: args.format,
+        venue: args.venue,
+        opens: args.opens,
+        closes: args.closes,
+        now: args.now,
+    };
+    match new::run(&options) {
+        Ok(written) => {
+            for note in &written.notes {
+                eprintln!("{}", note.get(lang));
+            }
+            println!("{}", written.path.display());
+            eprintln!(
+                "{}",
+                match lang {
+                    Lang::Ja => "空欄（\"\"）を埋めてから kpot check で確かめてください。",
+                    Lang::En => "fill in the blanks (\"\"), then run kpot check.",
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(new::NewError::Usage(text)) => {
+            eprintln!("kpot: {}", text.get(lang));
+            ExitCode::from(1)
+        }
+        Err(new::NewError::Fatal(text)) => {
+            eprintln!("kpot: {}", text.get(lang));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_codeowners(root: &Path, args: CodeownersArgs, lang: Lang) -> ExitCode {
+    if !root.is_dir() {
+        eprintln!(
+            "kpot: {}",
+            Text::new(
+                format!("サイトのフォルダ {} がありません", root.display()),
+                format!("the site folder {} does not exist", root.display()),
+            )
+            .get(lang)
+        );
+        return ExitCode::from(2);
+    }
+    let (data, problems) = kpot::data::load(root);
+    let mut problems: Vec<_> = problems.into_iter().filter(|d| d.is_error()).collect();
+    let text = match check::owner::codeowners(&data, &args.default_owners) {
+        Ok(text) if problems.is_empty() => text,
+        Ok(_) => String::new(),
+        Err(found) => {
+            problems.extend(found);
+            String::new()
+        }
+    };
+    if !problems.is_empty() {
+        let mut sources = report::Sources::new(root);
+        for d in &problems {
+            eprintln!(
+                "{}",
+                report::human(d, &mut sources, lang, report::Palette::new(color()))
+            );
+        }
+        return ExitCode::from(1);
+    }
+    if args.output == "-" {
+        print!("{text}");
+        return ExitCode::SUCCESS;
+    }
+    let target = root.join(&args.output);
+    match kpot::output::write_file_atomically(&target, text.as_bytes()) {
+        Ok(()) => {
+            println!("{}", args.output);
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!(
+                "kpot: {}",
+                Text::new(
+                    format!("{} に書き込めません: {err}", target.display()),
+                    format!("cannot write {}: {err}", target.display()),
+                )
+                .get(lang)
+            );
+            ExitCode::from(2)
         }
     }
 }

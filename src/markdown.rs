@@ -26,6 +26,7 @@ pub struct Rendered {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AnchorLink {
     pub line: usize,
+    pub column: usize,
     pub path: String,
     pub anchor: String,
 }
@@ -37,11 +38,15 @@ pub struct Heading {
     pub title: String,
 }
 
-/// A link the author wrote that cannot be followed.
+/// A link the author wrote that cannot be followed, or raw HTML that the
+/// sanitizer will take out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkProblem {
     /// Line within the Markdown body (1-based).
     pub line: usize,
+    /// Column in that line (1-based, in characters).
+    pub column: usize,
+    /// The link as written, or the offending piece of HTML.
     pub target: String,
     pub kind: LinkProblemKind,
 }
@@ -52,6 +57,10 @@ pub enum LinkProblemKind {
     Missing,
     /// A scheme other than http, https, mailto or tel.
     Scheme,
+    /// Raw HTML with a script, an event handler, a `javascript:` URL, a
+    /// frame or similar: removed from the output, reported as a warning so
+    /// the author knows their page will not look as they meant.
+    UnsafeHtml,
 }
 
 /// Resolves `@/path.md` links to URLs.
@@ -96,7 +105,7 @@ fn render_part(
     problems: &mut Vec<LinkProblem>,
     anchors: &mut Vec<AnchorLink>,
 ) -> (String, Vec<Heading>, String) {
-    let line_of = |offset: usize| markdown[..offset.min(markdown.len())].matches('\n').count() + 1;
+    let line_of = |offset: usize| line_column(markdown, offset);
     let mut events: Vec<Event<'_>> = Vec::new();
     let mut raw_html = false;
     for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
@@ -132,6 +141,15 @@ fn render_part(
             Event::Html(ref h) | Event::InlineHtml(ref h) => {
                 if h.trim() != MORE_MARKER {
                     raw_html = true;
+                    for (at, what) in unsafe_html(h) {
+                        let (line, column) = line_of(range.start + at);
+                        problems.push(LinkProblem {
+                            line,
+                            column,
+                            target: what.to_string(),
+                            kind: LinkProblemKind::UnsafeHtml,
+                        });
+                    }
                 }
                 event
             }
@@ -153,7 +171,7 @@ fn render_part(
 fn check_link<'a>(
     dest: &CowStr<'a>,
     links: &dyn LinkResolver,
-    line: usize,
+    (line, column): (usize, usize),
     problems: &mut Vec<LinkProblem>,
     anchors: &mut Vec<AnchorLink>,
 ) -> CowStr<'a> {
@@ -167,6 +185,7 @@ fn check_link<'a>(
                 if let Some(anchor) = anchor {
                     anchors.push(AnchorLink {
                         line,
+                        column,
                         path: path.to_string(),
                         anchor: anchor.to_string(),
                     });
@@ -178,6 +197,7 @@ fn check_link<'a>(
             None => {
                 problems.push(LinkProblem {
                     line,
+                    column,
                     target: dest.to_string(),
                     kind: LinkProblemKind::Missing,
                 });
@@ -190,12 +210,86 @@ fn check_link<'a>(
         Err(_) => {
             problems.push(LinkProblem {
                 line,
+                column,
                 target: dest.to_string(),
                 kind: LinkProblemKind::Scheme,
             });
             CowStr::from("#")
         }
     }
+}
+
+/// The 1-based line and column (in characters) of a byte offset; offsets
+/// inside a character count as that character.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Tags the sanitizer removes because they run code, load other pages or
+/// restyle the portal.
+const UNSAFE_TAGS: [&str; 11] = [
+    "<script", "<iframe", "<frame", "<object", "<embed", "<applet", "<form", "<base", "<meta",
+    "<link", "<style",
+];
+
+/// The pieces of a raw HTML fragment that will not survive sanitizing, by
+/// byte offset: unsafe tags, `on…=` event handlers and script URLs.
+pub fn unsafe_html(html: &str) -> Vec<(usize, &str)> {
+    let lower = html.to_ascii_lowercase();
+    let mut found = Vec::new();
+    for tag in UNSAFE_TAGS {
+        if let Some(at) = lower.find(tag) {
+            let end = lower[at + 1..]
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .map_or(lower.len(), |e| at + 1 + e);
+            found.push((at, &html[at..end]));
+        }
+    }
+    for scheme in ["javascript:", "vbscript:", "data:"] {
+        let mut from = 0;
+        while let Some(pos) = lower[from..].find(scheme) {
+            let at = from + pos;
+            let quoted = lower[..at]
+                .trim_end_matches([' ', '"', '\''])
+                .ends_with('=');
+            if scheme != "data:" || quoted {
+                found.push((at, &html[at..at + scheme.len()]));
+                break;
+            }
+            from = at + scheme.len();
+        }
+    }
+    let bytes = lower.as_bytes();
+    let mut in_tag = false;
+    for i in 0..bytes.len() {
+        match bytes[i] {
+            b'<' => in_tag = true,
+            b'>' => in_tag = false,
+            b'o' if in_tag
+                && bytes.get(i + 1) == Some(&b'n')
+                && i > 0
+                && matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'/' | b'"' | b'\'') =>
+            {
+                let name_end = (i + 2..bytes.len())
+                    .find(|&j| !bytes[j].is_ascii_alphabetic())
+                    .unwrap_or(bytes.len());
+                let after = lower[name_end..].trim_start();
+                if name_end > i + 2 && after.starts_with('=') {
+                    found.push((i, &html[i..name_end]));
+                }
+            }
+            _ => {}
+        }
+    }
+    found.sort();
+    found
 }
 
 /// A line break inside a Japanese paragraph is not a space: Japanese puts no
@@ -395,6 +489,7 @@ mod tests {
             r.anchor_links,
             vec![AnchorLink {
                 line: 3,
+                column: 1,
                 path: "programs/a.md".into(),
                 anchor: "x".into()
             }]
@@ -410,6 +505,30 @@ mod tests {
         assert!(!out.contains("onerror"), "{out}");
         assert!(!out.contains("javascript:"), "{out}");
         assert!(!out.contains("<iframe"), "{out}");
+    }
+
+    #[test]
+    fn hostile_html_is_reported_where_it_is() {
+        let (_, problems) = render(
+            "text\n\n<img src=x onerror=alert(1)>\n\n<p>ok</p> <a href='JavaScript:x'>y</a>\n\n<div>data: 3, online = yes</div>",
+            &Links,
+        );
+        let found: Vec<(usize, usize, &str)> = problems
+            .iter()
+            .map(|p| (p.line, p.column, p.target.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![(3, 12, "onerror"), (5, 20, "JavaScript:")],
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .all(|p| p.kind == LinkProblemKind::UnsafeHtml)
+        );
+        let tags = unsafe_html("<SCRIPT>x</SCRIPT><iframe src=a>");
+        assert_eq!(tags, vec![(0, "<SCRIPT"), (18, "<iframe")]);
     }
 
     #[test]

@@ -10,6 +10,25 @@ use std::collections::BTreeSet;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+/// Writes one file so that it is either the old or the new version, never a
+/// half-written one: a temporary file beside it, then a rename.
+pub fn write_file_atomically(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let parent = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let staging = parent.join(format!(".{name}.new-{}", std::process::id()));
+    std::fs::write(&staging, bytes)?;
+    std::fs::rename(&staging, target).inspect_err(|_| {
+        let _ = std::fs::remove_file(&staging);
+    })
+}
+
 /// Writes `outputs` into `target` atomically (as far as the file system
 /// allows: two renames) and returns the number of files written.
 pub fn write_atomically(target: &Path, outputs: &[Output]) -> io::Result<usize> {

@@ -100,6 +100,23 @@ pub fn links(
         for problem in problems {
             let line = page.body_line + problem.line - 1;
             let d = match problem.kind {
+                LinkProblemKind::UnsafeHtml => Diagnostic::warning(
+                    &page.source.display,
+                    Text::new(
+                        format!(
+                            "HTML の `{}` は安全のため公開時に取り除かれます",
+                            problem.target
+                        ),
+                        format!(
+                            "`{}` in this HTML is removed when the site is built, for safety",
+                            problem.target
+                        ),
+                    ),
+                )
+                .help(Text::new(
+                    "スクリプト、イベント属性（onclick など）、埋め込みフレームは使えません。リンクは [文字](https://…) と書いてください",
+                    "scripts, event attributes (onclick …) and embedded frames are not allowed; write links as [text](https://…)",
+                )),
                 LinkProblemKind::Missing => Diagnostic::error(
                     &page.source.display,
                     Text::new(
@@ -125,7 +142,7 @@ pub fn links(
                     ),
                 ),
             };
-            diagnostics.push(d.at(line, 1));
+            diagnostics.push(d.at(line, problem.column));
         }
         for link in &body.anchor_links {
             let key = crate::content::load::translation_key(link.path.trim_start_matches('/'));
@@ -144,7 +161,7 @@ pub fn links(
                         ),
                     ),
                 )
-                .at(page.body_line + link.line - 1, 1);
+                .at(page.body_line + link.line - 1, link.column);
                 if let Some(hint) = known.and_then(|ids| suggest(&link.anchor, ids.iter().copied()))
                 {
                     d = d.help(Text::new(

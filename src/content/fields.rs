@@ -18,6 +18,9 @@ pub struct Reader<'a> {
     table: Option<&'static str>,
     map: Map<String, Value>,
     seen: Vec<&'static str>,
+    /// Required keys reported missing: a misspelt key that suggests one of
+    /// them replaces that report (`venu` → did you mean `venue`? says it all).
+    missing: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -34,6 +37,7 @@ impl<'a> Reader<'a> {
             table,
             map,
             seen: Vec::new(),
+            missing: Vec::new(),
             diagnostics: Vec::new(),
         }
     }
@@ -140,12 +144,37 @@ impl<'a> Reader<'a> {
                 format!("add `{key} = …`"),
             ),
         };
-        self.error(key, Text::new(ja, en)).help = Some(hint);
+        self.require(key, Text::new(ja, en), hint);
+    }
+
+    /// Reports a required field as missing (or empty), with its own words.
+    pub fn require(&mut self, key: &str, message: Text, help: Text) {
+        self.missing.push(key.to_string());
+        self.error(key, message).help = Some(help);
+    }
+
+    /// "必須項目がありません" or, when the key is written but blank, "…が空です".
+    pub fn missing_text(&self, key: &str) -> Text {
+        if self.map.contains_key(key) {
+            Text::new("必須項目が空です", "this required field is empty")
+        } else {
+            Text::new("必須項目がありません", "this required field is missing")
+        }
     }
 
     pub fn when(&mut self, key: &'static str) -> Option<When> {
+        self.when_within(key, ANY_YEAR)
+    }
+
+    /// A date whose year must lie in `years`: an event in 2207 is a typo.
+    pub fn when_within(
+        &mut self,
+        key: &'static str,
+        years: std::ops::RangeInclusive<i32>,
+    ) -> Option<When> {
         let value = self.take(key)?;
         let text = match &value {
+            Value::String(s) if s.trim().is_empty() => return None,
             Value::String(s) => s.clone(),
             other => {
                 self.error(
@@ -160,18 +189,41 @@ impl<'a> Reader<'a> {
             }
         };
         match When::parse(&text) {
-            Ok(when) if !(1900..=2200).contains(&when.year()) => {
+            Ok(when) if !years.contains(&when.year()) => {
                 self.error(
                     key,
                     Text::new(
                         format!("{} 年はありえない年です", when.year()),
                         format!("the year {} is implausible", when.year()),
                     ),
-                );
+                )
+                .help = Some(Text::new(
+                    format!(
+                        "年を確かめてください（西暦 {}〜{} 年）",
+                        years.start(),
+                        years.end()
+                    ),
+                    format!(
+                        "check the year (between {} and {})",
+                        years.start(),
+                        years.end()
+                    ),
+                ));
                 None
             }
             Ok(when) => Some(when),
             Err(_) => {
+                let help = match date_hint(&text) {
+                    Some(fixed) => Text::new(
+                        format!(
+                            "`{key} = \"{fixed}\"` と書いてください（半角数字とハイフン、日本時間）"
+                        ),
+                        format!(
+                            "write `{key} = \"{fixed}\"` (ASCII digits and hyphens, Japan time)"
+                        ),
+                    ),
+                    None => date_help(),
+                };
                 self.error(
                     key,
                     Text::new(
@@ -179,10 +231,24 @@ impl<'a> Reader<'a> {
                         format!("`{text}` is not a valid date"),
                     ),
                 )
-                .help = Some(date_help());
+                .help = Some(help);
                 None
             }
         }
+    }
+
+    /// A required date of an event or notice.
+    pub fn required_when_within(
+        &mut self,
+        key: &'static str,
+        years: std::ops::RangeInclusive<i32>,
+    ) -> Option<When> {
+        let present = self.has(key);
+        let value = self.when_within(key, years);
+        if value.is_none() && !self.diagnostics_mention(key) {
+            self.missing(key, present);
+        }
+        value
     }
 
     pub fn required_when(&mut self, key: &'static str) -> Option<When> {
@@ -198,6 +264,7 @@ impl<'a> Reader<'a> {
     pub fn int(&mut self, key: &'static str) -> Option<i64> {
         match self.take(key)? {
             Value::Number(n) if n.is_i64() => n.as_i64(),
+            Value::String(s) if s.trim().is_empty() => None,
             other => {
                 let digits: String = match &other {
                     Value::String(s) => s.chars().filter(char::is_ascii_digit).collect(),
@@ -308,6 +375,21 @@ impl<'a> Reader<'a> {
     pub fn url(&mut self, key: &'static str) -> Option<String> {
         let url = self.string(key)?;
         match check_url(&url) {
+            Ok(()) if !url.contains(':') && !url.starts_with('/') => {
+                let fixed = format!("https://{}", url.trim_start_matches('/'));
+                self.error(
+                    key,
+                    Text::new(
+                        format!("`{url}` は URL の途中からになっています（https:// がありません）"),
+                        format!("`{url}` is not a complete URL (it lacks https://)"),
+                    ),
+                )
+                .help = Some(Text::new(
+                    format!("`{key} = \"{fixed}\"` のように https:// から書いてください"),
+                    format!("write it in full, starting with https://: `{key} = \"{fixed}\"`"),
+                ));
+                None
+            }
             Ok(()) => Some(url),
             Err(reason) => {
                 self.error(key, reason).help = Some(Text::new(
@@ -343,19 +425,75 @@ impl<'a> Reader<'a> {
         None
     }
 
+    /// Reports keys that belong in another table (an event's `venue` written
+    /// above `[extra]`, a page's `description` written below it), with
+    /// `help` saying where they go, and forgets them.
+    pub fn misplaced(&mut self, keys: &[&str], message: Text, help: Text) -> Vec<String> {
+        let found: Vec<String> = self
+            .map
+            .keys()
+            .filter(|k| keys.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for key in &found {
+            let key = key.clone();
+            self.map.remove(&key);
+            let (line, column) = self.position(&key);
+            self.diagnostics.push(
+                Diagnostic::error(
+                    self.file,
+                    Text::new(
+                        message.ja.replace("{key}", &key),
+                        message.en.replace("{key}", &key),
+                    ),
+                )
+                .at(line, column)
+                .field(self.field_name(&key))
+                .help(Text::new(
+                    help.ja.replace("{key}", &key),
+                    help.en.replace("{key}", &key),
+                )),
+            );
+        }
+        found
+    }
+
+    /// Drops "missing" reports for keys that were found in the wrong table:
+    /// the report that says where they belong is the one to act on.
+    pub fn found_elsewhere(&mut self, keys: &[String]) {
+        let names: Vec<String> = keys
+            .iter()
+            .filter(|k| self.missing.contains(k))
+            .map(|k| self.field_name(k))
+            .collect();
+        self.diagnostics
+            .retain(|d| !d.field.as_ref().is_some_and(|f| names.contains(f)));
+    }
+
     /// Reports every key nobody took. Unknown keys are errors in typed
     /// tables (a typo there loses information silently) and warnings at the
     /// top level, where Zola ignores them.
     pub fn finish(mut self, as_error: bool) -> Vec<Diagnostic> {
         let leftover: Vec<String> = self.map.keys().cloned().collect();
         let known = self.seen.clone();
+        let explained: Vec<String> = leftover
+            .iter()
+            .filter_map(|key| suggest(key, known.iter().copied()))
+            .filter(|hint| self.missing.iter().any(|m| m == hint))
+            .map(|hint| self.field_name(hint))
+            .collect();
+        self.diagnostics
+            .retain(|d| !d.field.as_ref().is_some_and(|f| explained.contains(f)));
         for key in leftover {
             let message = Text::new(
                 format!("`{key}` という項目はありません"),
                 format!("unknown field `{key}`"),
             );
             let hint = suggest(&key, known.iter().copied());
-            let diagnostic = if as_error {
+            // A misspelt required field stands in for its "missing" error,
+            // so it is an error too, even where unknown keys are warnings.
+            let replaces_missing = hint.is_some_and(|h| self.missing.iter().any(|m| m == h));
+            let diagnostic = if as_error || replaces_missing {
                 self.error(&key, message)
             } else {
                 self.warning(&key, message)
@@ -416,6 +554,47 @@ pub fn check_url(url: &str) -> Result<(), Text> {
     }
 }
 
+/// Years an event, a notice or a program date may plausibly have.
+pub const TYPED_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+const ANY_YEAR: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+/// The ISO form of a date written the Japanese way (`2027年2月15日 13時30分`,
+/// `令和9年2月15日`, `2027/2/15 13:30`, full-width digits), to suggest it.
+pub fn date_hint(text: &str) -> Option<String> {
+    let ascii: String = text
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' | '／' | '：' | '－' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '　' => ' ',
+            c => c,
+        })
+        .collect();
+    let (era_base, rest) = [("令和", 2018), ("平成", 1988), ("R", 2018), ("H", 1988)]
+        .iter()
+        .find_map(|(era, base)| ascii.strip_prefix(era).map(|r| (*base, r)))
+        .unwrap_or((0, ascii.as_str()));
+    let rest = rest.replace("元年", "1年");
+    let numbers: Vec<u32> = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().ok())
+        .collect::<Option<_>>()?;
+    let (year, month, day) = match numbers.as_slice() {
+        [y, m, d, ..] => (i32::try_from(*y).ok()? + era_base, *m, *d),
+        _ => return None,
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(year, month, day)?;
+    if !(1900..=2200).contains(&year) {
+        return None;
+    }
+    match numbers.get(3..) {
+        Some([h, m, ..]) if *h < 24 && *m < 60 => Some(format!("{date}T{h:02}:{m:02}:00")),
+        Some([h]) if *h < 24 => Some(format!("{date}T{h:02}:00:00")),
+        _ => Some(date.to_string()),
+    }
+}
+
 fn date_help() -> Text {
     Text::new(
         "日付は 2027-02-15、日時は 2027-02-15T13:30:00 の形で書いてください（日本時間）",
@@ -448,6 +627,22 @@ fn kind_en(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn japanese_dates_get_their_iso_form_suggested() {
+        assert_eq!(date_hint("2027年2月15日").as_deref(), Some("2027-02-15"));
+        assert_eq!(
+            date_hint("２０２７年２月１５日 １３：３０").as_deref(),
+            Some("2027-02-15T13:30:00")
+        );
+        assert_eq!(date_hint("令和9年2月15日").as_deref(), Some("2027-02-15"));
+        assert_eq!(
+            date_hint("2027/2/15 13時").as_deref(),
+            Some("2027-02-15T13:00:00")
+        );
+        assert_eq!(date_hint("来週"), None);
+        assert_eq!(date_hint("2027年2月30日"), None);
+    }
 
     #[test]
     fn urls_allow_only_safe_schemes() {

@@ -1,7 +1,7 @@
 //! Loading `content/`: files become pages and sections, problems become
 //! diagnostics. Nothing here renders or writes.
 
-use super::fields::Reader;
+use super::fields::{Reader, TYPED_YEARS};
 use super::frontmatter;
 use super::model::*;
 use crate::diagnostics::{Diagnostic, Diagnostics, Text, display_path};
@@ -190,15 +190,39 @@ fn load_file(root: &Path, content_dir: &Path, path: &Path) -> Loaded {
         }
     };
 
-    let text = match read_text(path) {
-        Ok(text) => text,
-        Err(message) => {
-            diagnostics.push(Diagnostic::error(&display, message));
-            return fail(diagnostics);
+    match read_text(path) {
+        Ok(text) => load_text(path, &display, &rel, &name, &text),
+        Err((message, line)) => {
+            diagnostics.push(Diagnostic::error(&display, message).at(line, 0));
+            fail(diagnostics)
         }
-    };
+    }
+}
 
-    let split = match frontmatter::split(&text) {
+/// Loads one content file from its text, as `load` does from disk, and
+/// returns what is wrong with it: an entry point for the fuzzer and for
+/// tools that check a file before it is saved. `rel` is the path under
+/// `content/`.
+pub fn check_text(rel: &str, text: &str) -> Vec<Diagnostic> {
+    let file_name = rel.rsplit('/').next().unwrap_or(rel);
+    let Ok(name) = parse_file_name(file_name) else {
+        return Vec::new();
+    };
+    let display = PathBuf::from("content").join(rel);
+    let text = normalize_text(text);
+    load_text(Path::new(rel), &display, rel, &name, &text).diagnostics
+}
+
+/// The part of loading that works on the text alone.
+fn load_text(path: &Path, display: &Path, rel: &str, name: &FileName, text: &str) -> Loaded {
+    let display = display.to_path_buf();
+    let rel = rel.to_string();
+    let mut diagnostics = Vec::new();
+    let fail = |diagnostics: Vec<Diagnostic>| Loaded {
+        entry: None,
+        diagnostics,
+    };
+    let split = match frontmatter::split(text) {
         Ok(split) => split,
         Err(err) => {
             diagnostics.push(syntax_diagnostic(&display, err));
@@ -207,9 +231,18 @@ fn load_file(root: &Path, content_dir: &Path, path: &Path) -> Loaded {
     };
     let map = match &split {
         Some(split) => match frontmatter::parse(split) {
-            Ok(map) => map,
+            Ok(map) => {
+                if split.format == frontmatter::Format::Yaml {
+                    diagnostics.extend(frontmatter::explain(split).into_iter().map(|err| {
+                        let mut d = syntax_diagnostic(&display, err);
+                        d.severity = crate::diagnostics::Severity::Warning;
+                        d
+                    }));
+                }
+                map
+            }
             Err(err) => {
-                diagnostics.push(syntax_diagnostic(&display, err));
+                diagnostics.extend(explain_failure(&display, split, err));
                 return fail(diagnostics);
             }
         },
@@ -217,7 +250,7 @@ fn load_file(root: &Path, content_dir: &Path, path: &Path) -> Loaded {
     };
     let (body, body_line) = match &split {
         Some(s) => (s.body.to_string(), s.body_line),
-        None => (text.clone(), 1),
+        None => (text.to_string(), 1),
     };
     let source = Source {
         path: path.to_path_buf(),
@@ -278,15 +311,26 @@ fn load_file(root: &Path, content_dir: &Path, path: &Path) -> Loaded {
         (folder.clone(), name.stem.clone(), name.date)
     };
 
+    let section_type = SectionType::of(&rel);
     let mut reader = Reader::new(split.as_ref(), &display, None, map);
     let mut meta = read_page_meta(&mut reader);
     if meta.date.is_none() {
         meta.date = date_from_name;
     }
     let extra = std::mem::take(&mut meta.extra);
+    let above_extra = reader.misplaced(
+        section_type.fields(),
+        Text::new(
+            "`{key}` は [extra] の中に書く項目です",
+            "`{key}` belongs in [extra]",
+        ),
+        Text::new(
+            "`{key}` の行を [extra] の行より下に移してください（YAML なら extra: の下に字下げして）",
+            "move the `{key}` line below the [extra] line (in YAML, indent it under extra:)",
+        ),
+    );
     diagnostics.extend(reader.finish(false));
 
-    let section_type = SectionType::of(&rel);
     let kind = match section_type {
         SectionType::Other => {
             meta.extra = extra;
@@ -296,6 +340,18 @@ fn load_file(root: &Path, content_dir: &Path, path: &Path) -> Loaded {
             let mut extra_reader =
                 Reader::new(split.as_ref(), &display, Some("extra"), extra.clone());
             let kind = read_typed(&mut extra_reader, typed, &section);
+            extra_reader.found_elsewhere(&above_extra);
+            extra_reader.misplaced(
+                &PAGE_FIELDS,
+                Text::new(
+                    "`{key}` は [extra] より上に書く項目です",
+                    "`{key}` belongs above [extra]",
+                ),
+                Text::new(
+                    "`{key}` の行を [extra] の行より上（title の近く）に移してください",
+                    "move the `{key}` line above the [extra] line (next to title)",
+                ),
+            );
             diagnostics.extend(extra_reader.finish(true));
             meta.extra = extra;
             match kind {
@@ -353,27 +409,34 @@ pub fn translation_key(rel: &str) -> String {
     }
 }
 
-/// Reads a file as UTF-8 text with `\n` line ends, or says why it cannot.
-fn read_text(path: &Path) -> Result<String, Text> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| Text::new(format!("読めません: {e}"), format!("cannot read: {e}")))?
-        .len();
+/// Reads a file as UTF-8 text with `\n` line ends, or says why it cannot
+/// (and on which line, for a file that is not UTF-8).
+fn read_text(path: &Path) -> Result<String, (Text, usize)> {
+    let unreadable = |e: std::io::Error| {
+        (
+            Text::new(format!("読めません: {e}"), format!("cannot read: {e}")),
+            0,
+        )
+    };
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
     if size > MAX_FILE_BYTES {
-        return Err(Text::new(
-            format!(
-                "ファイルが大きすぎます（{} KB、上限 {} KB）",
-                size / 1024,
-                MAX_FILE_BYTES / 1024
+        return Err((
+            Text::new(
+                format!(
+                    "ファイルが大きすぎます（{} KB、上限 {} KB）。画像や PDF は Markdown に貼り込まず、別のファイルとして同じフォルダに置いてください",
+                    size / 1024,
+                    MAX_FILE_BYTES / 1024
+                ),
+                format!(
+                    "the file is too large ({} KB; the limit is {} KB); put images and PDFs beside it as separate files instead of inside the text",
+                    size / 1024,
+                    MAX_FILE_BYTES / 1024
+                ),
             ),
-            format!(
-                "the file is too large ({} KB; the limit is {} KB)",
-                size / 1024,
-                MAX_FILE_BYTES / 1024
-            ),
+            0,
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Text::new(format!("読めません: {e}"), format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path).map_err(unreadable)?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
@@ -384,36 +447,60 @@ fn read_text(path: &Path) -> Result<String, Text> {
                 .count()
                 + 1;
             let guess = crate::encoding::guess(bytes);
-            return Err(Text::new(
-                format!(
-                    "UTF-8 ではありません（{line} 行目）。{}保存し直してください",
-                    guess.map_or(String::new(), |g| format!(
-                        "{g} で保存されているようです。UTF-8 で"
-                    ))
+            return Err((
+                Text::new(
+                    format!(
+                        "文字コードが UTF-8 ではありません（{line} 行目）。{}エディタで「UTF-8」を選んで保存し直してください",
+                        guess.map_or(String::new(), |g| format!("{g} で保存されているようです。"))
+                    ),
+                    format!(
+                        "the file is not UTF-8 (line {line}){}; save it again choosing the UTF-8 encoding in your editor",
+                        guess.map_or(String::new(), |g| format!(": it looks like {g}"))
+                    ),
                 ),
-                format!(
-                    "the file is not UTF-8 (line {line}){}; save it again as UTF-8",
-                    guess.map_or(String::new(), |g| format!(": it looks like {g}"))
-                ),
+                line,
             ));
         }
     };
-    Ok(if text.contains('\r') {
+    Ok(normalize_text(text))
+}
+
+/// `\n` line ends and no byte-order mark: what every later stage expects.
+fn normalize_text(text: &str) -> String {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    if text.contains('\r') {
         text.replace("\r\n", "\n").replace('\r', "\n")
     } else {
         text.to_string()
-    })
+    }
+}
+
+/// The parser's error plus the likely causes found on the lines; the
+/// parser's own message is left out when a cause was found on or next to its
+/// line, since it only restates the cause less clearly.
+fn explain_failure(
+    display: &Path,
+    split: &frontmatter::Split<'_>,
+    err: frontmatter::SyntaxError,
+) -> Vec<Diagnostic> {
+    let causes = frontmatter::explain(split);
+    let explained = causes.iter().any(|c| c.line.abs_diff(err.line) <= 1);
+    let mut out: Vec<Diagnostic> = causes
+        .into_iter()
+        .map(|c| syntax_diagnostic(display, c))
+        .collect();
+    if !explained {
+        out.push(syntax_diagnostic(display, err));
+    }
+    out
 }
 
 fn syntax_diagnostic(display: &Path, err: frontmatter::SyntaxError) -> Diagnostic {
-    Diagnostic::error(
-        display,
-        Text::new(
-            format!("front matter の書き方に誤りがあります: {}", err.message),
-            format!("front matter syntax error: {}", err.message),
-        ),
-    )
-    .at(err.line, err.column)
+    let diagnostic = Diagnostic::error(display, err.message).at(err.line, err.column);
+    match err.help {
+        Some(help) => diagnostic.help(help),
+        None => diagnostic,
+    }
 }
 
 fn read_page_meta(reader: &mut Reader<'_>) -> PageMeta {
@@ -512,7 +599,74 @@ fn read_section_meta(reader: &mut Reader<'_>) -> SectionMeta {
     meta
 }
 
-/// Reads the typed fields of an event, notice or program.
+/// The page keys kpot reads (Zola's, plus the tables), so a key that
+/// belongs here but was written under `[extra]` can be pointed out.
+pub const PAGE_FIELDS: [&str; 16] = [
+    "title",
+    "description",
+    "date",
+    "updated",
+    "draft",
+    "slug",
+    "path",
+    "aliases",
+    "weight",
+    "template",
+    "in_search_index",
+    "taxonomies",
+    "extra",
+    "authors",
+    "render",
+    "summary",
+];
+
+/// An event's `[extra]` fields (PORTAL.md), in the order `kpot new` writes
+/// them.
+pub const EVENT_FIELDS: [&str; 14] = [
+    "start",
+    "end",
+    "format",
+    "venue",
+    "address",
+    "online_url",
+    "fee",
+    "capacity",
+    "registration_url",
+    "registration_deadline",
+    "organizer",
+    "co_organizers",
+    "event_status",
+    "contact",
+];
+
+/// A notice's `[extra]` fields.
+pub const NOTICE_FIELDS: [&str; 7] = [
+    "opens",
+    "closes",
+    "max_amount",
+    "subsidy_rate",
+    "eligibility",
+    "organizer",
+    "official_url",
+];
+
+/// A program's `[extra]` fields.
+pub const PROGRAM_FIELDS: [&str; 4] = ["organizer", "target", "contact_phone", "official_url"];
+
+impl SectionType {
+    /// The `[extra]` fields of the type.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            SectionType::Events => &EVENT_FIELDS,
+            SectionType::Notices => &NOTICE_FIELDS,
+            SectionType::Programs => &PROGRAM_FIELDS,
+            SectionType::Other => &[],
+        }
+    }
+}
+
+/// Reads the typed fields of an event, notice or program. Every field is
+/// read even when one is missing, so that none is reported as unknown.
 fn read_typed(
     reader: &mut Reader<'_>,
     section_type: SectionType,
@@ -539,14 +693,19 @@ fn read_typed(
         ));
     }
     match section_type {
-        SectionType::Events => read_event(reader, organizer?).map(PageKind::Event),
-        SectionType::Notices => read_notice(reader, organizer?).map(PageKind::Notice),
-        SectionType::Programs => Some(PageKind::Program(Program {
-            organizer: organizer?,
-            target: reader.string("target"),
-            contact_phone: reader.string("contact_phone"),
-            official_url: reader.url("official_url"),
-        })),
+        SectionType::Events => read_event(reader, organizer).map(PageKind::Event),
+        SectionType::Notices => read_notice(reader, organizer).map(PageKind::Notice),
+        SectionType::Programs => {
+            let target = reader.string("target");
+            let contact_phone = reader.string("contact_phone");
+            let official_url = reader.url("official_url");
+            Some(PageKind::Program(Program {
+                organizer: organizer?,
+                target,
+                contact_phone,
+                official_url,
+            }))
+        }
         SectionType::Other => Some(PageKind::Plain),
     }
 }
@@ -560,9 +719,10 @@ pub fn partner_of(folder: &str) -> Option<&str> {
     }
 }
 
-fn read_event(reader: &mut Reader<'_>, organizer: String) -> Option<Event> {
-    let start = reader.required_when("start");
-    let end = reader.when("end");
+fn read_event(reader: &mut Reader<'_>, organizer: Option<String>) -> Option<Event> {
+    let start = reader.required_when_within("start", TYPED_YEARS);
+    let end = reader.when_within("end", TYPED_YEARS);
+    let missing = reader.missing_text("format");
     let format = reader.choice("format", &["onsite", "online", "hybrid"]);
     if format.is_none()
         && !reader
@@ -570,15 +730,14 @@ fn read_event(reader: &mut Reader<'_>, organizer: String) -> Option<Event> {
             .iter()
             .any(|d| d.field.as_deref() == Some("extra.format"))
     {
-        reader
-            .error(
-                "format",
-                Text::new("必須項目がありません", "this required field is missing"),
-            )
-            .help = Some(Text::new(
-            "format = \"onsite\"（会場）、\"online\"（オンライン）、\"hybrid\"（両方）のどれかを書いてください",
-            "add format = \"onsite\", \"online\" or \"hybrid\"",
-        ));
+        reader.require(
+            "format",
+            missing,
+            Text::new(
+                "format = \"onsite\"（会場）、\"online\"（オンライン）、\"hybrid\"（両方）のどれかを書いてください",
+                "write format = \"onsite\", \"online\" or \"hybrid\"",
+            ),
+        );
     }
     let format = match format {
         Some("online") => Some(EventFormat::Online),
@@ -587,19 +746,24 @@ fn read_event(reader: &mut Reader<'_>, organizer: String) -> Option<Event> {
         None => None,
     };
     let venue = reader.string("venue");
-    if venue.is_none() && format.is_some_and(|f| f != EventFormat::Online) {
-        reader
-            .error(
-                "venue",
-                Text::new(
-                    "会場で開催するイベントには venue（会場名）が必要です",
-                    "an event held at a venue needs `venue`",
-                ),
-            )
-            .help = Some(Text::new(
-            "venue = \"会場名\" を書くか、オンラインのみなら format = \"online\" にしてください",
-            "add venue = \"…\", or set format = \"online\" if it is online only",
-        ));
+    if venue.is_none()
+        && format.is_some_and(|f| f != EventFormat::Online)
+        && !reader
+            .diagnostics
+            .iter()
+            .any(|d| d.field.as_deref() == Some("extra.venue"))
+    {
+        reader.require(
+            "venue",
+            Text::new(
+                "会場で開催するイベントには venue（会場名）が必要です",
+                "an event held at a venue needs `venue`",
+            ),
+            Text::new(
+                "venue = \"会場名\" を書くか、オンラインのみなら format = \"online\" にしてください",
+                "add venue = \"…\", or set format = \"online\" if it is online only",
+            ),
+        );
     }
     let address = reader.string("address");
     let online_url = reader.url("online_url");
@@ -617,7 +781,7 @@ fn read_event(reader: &mut Reader<'_>, organizer: String) -> Option<Event> {
     }
     let capacity = reader.int("capacity");
     let registration_url = reader.url("registration_url");
-    let registration_deadline = reader.when("registration_deadline");
+    let registration_deadline = reader.when_within("registration_deadline", TYPED_YEARS);
     let co_organizers = reader.strings("co_organizers");
     let event_status = match reader.choice("event_status", &["scheduled", "cancelled", "postponed"])
     {
@@ -627,7 +791,7 @@ fn read_event(reader: &mut Reader<'_>, organizer: String) -> Option<Event> {
     };
     let contact = reader.string("contact");
 
-    let start = start?;
+    let (start, organizer) = (start?, organizer?);
     let end = end.unwrap_or(start);
     if end.end() < start.start() {
         reader.error(
@@ -668,14 +832,14 @@ fn read_event(reader: &mut Reader<'_>, organizer: String) -> Option<Event> {
     })
 }
 
-fn read_notice(reader: &mut Reader<'_>, organizer: String) -> Option<Notice> {
-    let opens = reader.when("opens");
-    let closes = reader.required_when("closes");
+fn read_notice(reader: &mut Reader<'_>, organizer: Option<String>) -> Option<Notice> {
+    let opens = reader.when_within("opens", TYPED_YEARS);
+    let closes = reader.required_when_within("closes", TYPED_YEARS);
     let max_amount = reader.int("max_amount");
     let subsidy_rate = reader.string("subsidy_rate");
     let eligibility = reader.string("eligibility");
     let official_url = reader.url("official_url");
-    let closes = closes?;
+    let (closes, organizer) = (closes?, organizer?);
     if let Some(opens) = opens
         && closes.end() < opens.start()
     {

@@ -41,6 +41,28 @@ impl Run {
         self
     }
 
+    /// Panics unless stdout contains `text`.
+    #[track_caller]
+    pub fn prints(&self, text: &str) -> &Run {
+        assert!(
+            self.stdout.contains(text),
+            "stdout should contain {text:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    /// Panics if stderr contains `text`.
+    #[track_caller]
+    pub fn never_says(&self, text: &str) -> &Run {
+        assert!(
+            !self.stderr.contains(text),
+            "stderr should not contain {text:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
     /// Panics unless stderr contains `text`.
     #[track_caller]
     pub fn says(&self, text: &str) -> &Run {
@@ -138,6 +160,50 @@ impl Site {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
+    }
+
+    /// Runs `kpot --root SITE ARGS…` (any command) with no LANG, so
+    /// messages are Japanese unless ARGS choose otherwise.
+    pub fn kpot(&self, args: &[&str]) -> Run {
+        self.kpot_with(args, &[], None)
+    }
+
+    /// Runs `kpot --root SITE ARGS…` with extra environment variables and,
+    /// optionally, text on standard input.
+    pub fn kpot_with(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+        use std::io::Write as _;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kpot"));
+        command
+            .arg("--root")
+            .arg(self.root())
+            .args(args)
+            .env_remove("LANG")
+            .env_remove("LC_ALL")
+            .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("kpot runs");
+        let input = stdin.unwrap_or("").to_string();
+        let mut pipe = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            let _ = pipe.write_all(input.as_bytes());
+        });
+        let output = child.wait_with_output().expect("kpot finishes");
+        writer.join().unwrap();
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Runs `kpot --lang en check --now 2027-01-10 ARGS…`.
+    pub fn check(&self, args: &[&str]) -> Run {
+        let mut all = vec!["--lang", "en", "check", "--now", "2027-01-10"];
+        all.extend_from_slice(args);
+        self.kpot(&all)
     }
 
     /// Whether `public/REL` exists.
