@@ -50,6 +50,7 @@ fn main() {
     let now = kpot::when::When::parse("2026-11-22").unwrap().start();
     let mut plain = Vec::new();
     let mut filtered = Vec::new();
+    let mut slowest: Vec<(f64, &str, bool, usize)> = Vec::new();
     for round in 0..=rounds {
         for (q, lang) in QUERIES {
             for (with_filters, samples) in [(false, &mut plain), (true, &mut filtered)] {
@@ -77,9 +78,15 @@ fn main() {
                 std::hint::black_box(response.total);
                 if round > 0 {
                     samples.push(elapsed); // round 0 warms the caches
+                    slowest.push((elapsed, q, with_filters, response.total));
                 }
             }
         }
+    }
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    slowest.dedup_by(|a, b| a.1 == b.1 && a.2 == b.2);
+    for (ms, q, filtered, total) in slowest.iter().take(5) {
+        println!("  slow: {ms:.2} ms  {q:?}  filtered={filtered}  matches={total}");
     }
     for (name, samples) in [("plain", &mut plain), ("filtered", &mut filtered)] {
         samples.sort_by(|a, b| a.total_cmp(b));

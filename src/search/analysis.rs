@@ -36,35 +36,56 @@ fn segmenter() -> &'static Segmenter {
 
 /// Folds the forms a reader treats as the same text.
 pub fn normalize(text: &str) -> String {
-    let nfkc: String = text.nfkc().collect();
-    let mut out = String::with_capacity(nfkc.len());
-    let chars: Vec<char> = nfkc.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
-        let folded = match c {
-            'ヶ' | 'ゖ' => 'ケ',
-            'ヵ' | 'ゕ' => 'カ',
-            '髙' => '高',
-            '﨑' | '嵜' => '崎',
-            '德' => '徳',
-            '邊' | '邉' => '辺',
-            '齋' | '齊' => '斎',
-            '濵' => '浜',
-            // Dashes and long-vowel marks between digits are hyphens in
-            // phone numbers and postal codes (045ー671ー7450).
-            'ー' | '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' | '－'
-                if i > 0
-                    && chars[i - 1].is_ascii_digit()
-                    && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit()) =>
-            {
-                '-'
-            }
-            c => c,
-        };
-        for lower in folded.to_lowercase() {
-            out.push(lower);
-        }
+        let between_digits = i > 0
+            && is_digit_like(chars[i - 1])
+            && chars.get(i + 1).is_some_and(|n| is_digit_like(*n));
+        fold_char(c, between_digits, |f| out.push(f));
     }
     out
+}
+
+fn is_digit_like(c: char) -> bool {
+    c.is_ascii_digit() || ('０'..='９').contains(&c)
+}
+
+/// Normalises one character, handing the result (zero or more characters)
+/// to `emit`. Plain ASCII, kana and kanji take a fast path without NFKC:
+/// snippets fold every character of a page body.
+pub fn fold_char(c: char, between_digits: bool, mut emit: impl FnMut(char)) {
+    if c.is_ascii() {
+        emit(c.to_ascii_lowercase());
+        return;
+    }
+    let folded = match c {
+        'ヶ' | 'ゖ' => 'ケ',
+        'ヵ' | 'ゕ' => 'カ',
+        '髙' => '高',
+        '﨑' | '嵜' => '崎',
+        '德' => '徳',
+        '邊' | '邉' => '辺',
+        '齋' | '齊' => '斎',
+        '濵' => '浜',
+        // Dashes and long-vowel marks between digits are hyphens in phone
+        // numbers and postal codes (045ー671ー7450).
+        'ー' | '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' | '－' | 'ｰ' if between_digits => {
+            '-'
+        }
+        c => c,
+    };
+    let plain = matches!(folded as u32,
+        0x3041..=0x3096 | 0x30A1..=0x30FA | 0x30FC | 0x4E00..=0x9FFF | 0x3001..=0x3002);
+    if plain {
+        emit(folded);
+        return;
+    }
+    for n in std::iter::once(folded).nfkc() {
+        for lower in n.to_lowercase() {
+            emit(lower);
+        }
+    }
 }
 
 /// Japanese (and Chinese) characters, which are written without spaces.

@@ -7,6 +7,7 @@ use std::path::Path;
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
 /// The writer's memory budget: bounded so a 100,000-page build stays small.
+/// One indexing thread keeps segments, and so answers, reproducible.
 const WRITER_BUDGET: usize = 64 * 1024 * 1024;
 
 /// Writes the index and the `extra` files beside it (configuration and
@@ -37,7 +38,7 @@ fn write_into(dir: &Path, docs: &[SearchDoc]) -> tantivy::Result<()> {
     let (schema, fields) = schema::build();
     let index = Index::create_in_dir(dir, schema)?;
     schema::register_tokenizers(&index);
-    let mut writer: IndexWriter = index.writer_with_num_threads(2, WRITER_BUDGET)?;
+    let mut writer: IndexWriter = index.writer_with_num_threads(1, WRITER_BUDGET)?;
     for doc in docs {
         writer.add_document(to_document(&fields, doc))?;
     }

@@ -23,50 +23,96 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_QUERY_WORDS: usize = 12;
 pub const MAX_PER_PAGE: usize = 50;
 
+/// The statuses of PORTAL.md, in a fixed order so they can be counted in
+/// an array.
+const STATUSES: [&str; 8] = [
+    "open",
+    "closing",
+    "upcoming",
+    "closed",
+    "ongoing",
+    "ended",
+    "cancelled",
+    "postponed",
+];
+
+/// Facet values (types, categories, …) interned as small numbers, so that
+/// filtering and counting thousands of matches touches no strings.
+#[derive(Debug, Default)]
+struct Vocabulary {
+    names: Vec<String>,
+    ids: std::collections::HashMap<String, u32>,
+}
+
+impl Vocabulary {
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
+    /// The ids of requested values; a value the index has never seen gets
+    /// an id that matches nothing.
+    fn lookup(&self, names: &[String]) -> Vec<u32> {
+        names
+            .iter()
+            .map(|n| self.ids.get(n).copied().unwrap_or(u32::MAX))
+            .collect()
+    }
+}
+
 /// What a document is, kept in memory for filtering, facets and sorting.
 #[derive(Clone, Debug)]
 struct DocMeta {
+    address: DocAddress,
     url: String,
     title: String,
-    kind: String,
     lang: String,
-    organizer: Option<String>,
-    categories: Vec<String>,
-    regions: Vec<String>,
+    kind: u32,
+    organizer: Option<u32>,
+    categories: Vec<u32>,
+    regions: Vec<u32>,
     date: Option<String>,
     start: Option<i64>,
     end: Option<i64>,
     opens: Option<i64>,
     closes: Option<i64>,
     event_status: Option<String>,
+    is_event: bool,
+    is_notice: bool,
 }
 
 impl DocMeta {
-    /// Status names of PORTAL.md, computed at query time so answers never
-    /// go stale between builds.
-    fn status(&self, now: i64) -> Option<&'static str> {
-        match self.kind.as_str() {
-            "event" => Some(match self.event_status.as_deref() {
+    /// Index into `STATUSES`, computed at query time so answers never go
+    /// stale between builds.
+    fn status(&self, now: i64) -> Option<usize> {
+        let name = if self.is_event {
+            match self.event_status.as_deref() {
                 Some("cancelled") => "cancelled",
                 Some("postponed") => "postponed",
                 _ if self.start.is_some_and(|s| now < s) => "upcoming",
                 _ if self.end.is_some_and(|e| now <= e) => "ongoing",
                 _ => "ended",
-            }),
-            "notice" => {
-                let closes = self.closes?;
-                Some(if self.opens.is_some_and(|o| now < o) {
-                    "upcoming"
-                } else if now > closes {
-                    "closed"
-                } else if closes - now <= crate::content::CLOSING_SOON_DAYS * 86_400 {
-                    "closing"
-                } else {
-                    "open"
-                })
             }
-            _ => None,
-        }
+        } else if self.is_notice {
+            let closes = self.closes?;
+            if self.opens.is_some_and(|o| now < o) {
+                "upcoming"
+            } else if now > closes {
+                "closed"
+            } else if closes - now <= crate::content::CLOSING_SOON_DAYS * 86_400 {
+                "closing"
+            } else {
+                "open"
+            }
+        } else {
+            return None;
+        };
+        STATUSES.iter().position(|s| *s == name)
     }
 
     /// The deadline for `sort=deadline`: a notice's close, an event's start.
@@ -85,6 +131,8 @@ pub struct SearchIndex {
     /// (normalised title, title, url, lang) for suggestions.
     titles: Vec<(String, String, String, String)>,
     searcher: Searcher,
+    /// Facet vocabularies: type, category, region, organizer.
+    vocab: [Vocabulary; 4],
     labels: super::documents::Labels,
 }
 
@@ -160,7 +208,8 @@ impl SearchIndex {
         let searcher = reader.searcher();
         let mut meta = Vec::new();
         let mut titles = Vec::new();
-        for segment in searcher.segment_readers() {
+        let mut vocab: [Vocabulary; 4] = Default::default();
+        for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
             let store = segment.get_store_reader(64).map_err(|e| e.to_string())?;
             let mut docs = vec![None; segment.max_doc() as usize];
             for doc_id in segment.doc_ids_alive() {
@@ -177,14 +226,20 @@ impl SearchIndex {
                         .collect()
                 };
                 let int = |field| doc.get_first(field).and_then(|v| v.as_i64());
+                let kind = text(fields.kind).unwrap_or_default();
+                let categories: Vec<String> = texts(fields.category);
+                let regions: Vec<String> = texts(fields.region);
                 let m = DocMeta {
+                    address: DocAddress::new(segment_ord as SegmentOrdinal, doc_id),
                     url: text(fields.url).unwrap_or_default(),
                     title: text(fields.title).unwrap_or_default(),
-                    kind: text(fields.kind).unwrap_or_default(),
+                    is_event: kind == "event",
+                    is_notice: kind == "notice",
+                    kind: vocab[0].intern(&kind),
                     lang: text(fields.lang).unwrap_or_default(),
-                    organizer: text(fields.organizer),
-                    categories: texts(fields.category),
-                    regions: texts(fields.region),
+                    organizer: text(fields.organizer).map(|o| vocab[3].intern(&o)),
+                    categories: categories.iter().map(|c| vocab[1].intern(c)).collect(),
+                    regions: regions.iter().map(|r| vocab[2].intern(r)).collect(),
                     date: text(fields.date),
                     start: int(fields.start),
                     end: int(fields.end),
@@ -208,6 +263,7 @@ impl SearchIndex {
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default();
         Ok(SearchIndex {
+            vocab,
             labels,
             reader,
             fields,
@@ -243,103 +299,159 @@ impl SearchIndex {
     /// is not a word is ignored.
     pub fn search(&self, request: &Request, now: DateTime<FixedOffset>) -> Response {
         let now = now.timestamp();
-        let query = self.build_query(request);
-        let matches = self
-            .searcher
-            .search(&query, &AllMatches)
-            .unwrap_or_default();
+        let matches = self.matches(request);
 
         let lang_ok = |m: &DocMeta| request.lang.as_deref().is_none_or(|l| m.lang == l);
-        let candidates: Vec<(Score, DocAddress, &DocMeta, Option<&'static str>)> = matches
+        let candidates: Vec<(Score, &DocMeta, Option<usize>)> = matches
             .into_iter()
             .filter_map(|(score, address)| {
                 let m = self.meta(address)?;
-                lang_ok(m).then(|| (score, address, m, m.status(now)))
+                (lang_ok(m) && in_range(m, request.from, request.to))
+                    .then(|| (score, m, m.status(now)))
             })
-            .filter(|(_, _, m, _)| in_range(m, request.from, request.to))
             .collect();
 
+        let wanted = [
+            self.vocab[0].lookup(&request.types),
+            self.vocab[1].lookup(&request.categories),
+            self.vocab[2].lookup(&request.regions),
+            self.vocab[3].lookup(&request.organizers),
+        ];
+        let wanted_status: Vec<usize> = request
+            .statuses
+            .iter()
+            .map(|s| STATUSES.iter().position(|x| x == s).unwrap_or(usize::MAX))
+            .collect();
+        // Which filters a document passes: bit f set when filter f holds.
+        let all = 0b11111u8;
+        let passes = |m: &DocMeta, status: Option<usize>| -> u8 {
+            let any = |wanted: &[u32], have: &[u32]| {
+                wanted.is_empty() || have.iter().any(|h| wanted.contains(h))
+            };
+            let mut bits = 0u8;
+            if any(&wanted[0], &[m.kind]) {
+                bits |= 1;
+            }
+            if any(&wanted[1], &m.categories) {
+                bits |= 2;
+            }
+            if any(&wanted[2], &m.regions) {
+                bits |= 4;
+            }
+            if wanted[3].is_empty() || m.organizer.is_some_and(|o| wanted[3].contains(&o)) {
+                bits |= 8;
+            }
+            if wanted_status.is_empty() || status.is_some_and(|s| wanted_status.contains(&s)) {
+                bits |= 16;
+            }
+            bits
+        };
         // Facet counts: each facet counts over the documents that pass every
         // *other* filter, so ticking one box shows what the others offer.
-        let passes = |m: &DocMeta, status: Option<&str>, skip: Facet| -> bool {
-            (skip == Facet::Type || request.types.is_empty() || request.types.contains(&m.kind))
-                && (skip == Facet::Category
-                    || request.categories.is_empty()
-                    || m.categories.iter().any(|c| request.categories.contains(c)))
-                && (skip == Facet::Region
-                    || request.regions.is_empty()
-                    || m.regions.iter().any(|r| request.regions.contains(r)))
-                && (skip == Facet::Organizer
-                    || request.organizers.is_empty()
-                    || m.organizer
-                        .as_ref()
-                        .is_some_and(|o| request.organizers.contains(o)))
-                && (skip == Facet::Status
-                    || request.statuses.is_empty()
-                    || status.is_some_and(|s| request.statuses.iter().any(|x| x == s)))
-        };
+        let mut counts: [Vec<usize>; 4] =
+            std::array::from_fn(|f| vec![0; self.vocab[f].names.len()]);
+        let mut status_counts = [0usize; STATUSES.len()];
+        let mut hits: Vec<(Score, &DocMeta, Option<usize>)> = Vec::with_capacity(candidates.len());
+        for &(score, m, status) in &candidates {
+            let bits = passes(m, status);
+            let others = |f: u8| bits | (1 << f) == all;
+            if others(0) {
+                counts[0][m.kind as usize] += 1;
+            }
+            if others(1) {
+                for &c in &m.categories {
+                    counts[1][c as usize] += 1;
+                }
+            }
+            if others(2) {
+                for &r in &m.regions {
+                    counts[2][r as usize] += 1;
+                }
+            }
+            if others(3)
+                && let Some(o) = m.organizer
+            {
+                counts[3][o as usize] += 1;
+            }
+            if others(4)
+                && let Some(s) = status
+            {
+                status_counts[s] += 1;
+            }
+            if bits == all {
+                hits.push((score, m, status));
+            }
+        }
         let mut facets: BTreeMap<&'static str, BTreeMap<String, usize>> = BTreeMap::new();
-        for facet in [
-            Facet::Type,
-            Facet::Category,
-            Facet::Region,
-            Facet::Organizer,
-            Facet::Status,
-        ] {
-            let counts = facets.entry(facet.name()).or_default();
-            for (_, _, m, status) in &candidates {
-                if !passes(m, *status, facet) {
-                    continue;
+        for (f, name) in ["type", "category", "region", "organizer"]
+            .into_iter()
+            .enumerate()
+        {
+            let entry = facets.entry(name).or_default();
+            for (id, &count) in counts[f].iter().enumerate() {
+                if count > 0 {
+                    entry.insert(self.vocab[f].names[id].clone(), count);
                 }
-                let values: Vec<&str> = match facet {
-                    Facet::Type => vec![m.kind.as_str()],
-                    Facet::Category => m.categories.iter().map(String::as_str).collect(),
-                    Facet::Region => m.regions.iter().map(String::as_str).collect(),
-                    Facet::Organizer => m.organizer.iter().map(String::as_str).collect(),
-                    Facet::Status => status.iter().copied().collect(),
-                    Facet::None => Vec::new(),
-                };
-                for v in values {
-                    *counts.entry(v.to_string()).or_default() += 1;
-                }
+            }
+        }
+        let entry = facets.entry("status").or_default();
+        for (s, &count) in status_counts.iter().enumerate() {
+            if count > 0 {
+                entry.insert(STATUSES[s].to_string(), count);
             }
         }
 
-        let mut hits: Vec<(Score, DocAddress, &DocMeta, Option<&'static str>)> = candidates
-            .into_iter()
-            .filter(|(_, _, m, status)| passes(m, *status, Facet::None))
-            .collect();
-        match request.sort {
-            Sort::Relevance => {
-                hits.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.url.cmp(&b.2.url)))
-            }
-            Sort::Date => {
-                hits.sort_by(|a, b| b.2.date.cmp(&a.2.date).then_with(|| b.0.total_cmp(&a.0)))
-            }
-            Sort::Deadline => hits.sort_by(|a, b| {
-                let key = |m: &DocMeta| m.deadline().filter(|d| *d >= now);
-                (key(a.2).is_none(), key(a.2)).cmp(&(key(b.2).is_none(), key(b.2)))
-            }),
-        }
-        let total = hits.len();
         let per_page = request.per_page.clamp(1, MAX_PER_PAGE);
         let page = request.page.max(1);
+        let wanted_len = page.saturating_mul(per_page).min(hits.len());
+        let order = |a: &(Score, &DocMeta, Option<usize>), b: &(Score, &DocMeta, Option<usize>)| {
+            match request.sort {
+                Sort::Relevance => b.0.total_cmp(&a.0).then_with(|| a.1.url.cmp(&b.1.url)),
+                Sort::Date => b.1.date.cmp(&a.1.date).then_with(|| b.0.total_cmp(&a.0)),
+                Sort::Deadline => {
+                    let key = |m: &DocMeta| m.deadline().filter(|d| *d >= now);
+                    (key(a.1).is_none(), key(a.1), &a.1.url).cmp(&(
+                        key(b.1).is_none(),
+                        key(b.1),
+                        &b.1.url,
+                    ))
+                }
+            }
+        };
+        // Only the pages up to the one asked for need to be in order.
+        if wanted_len > 0 && wanted_len < hits.len() {
+            hits.select_nth_unstable_by(wanted_len - 1, order);
+            hits.truncate(wanted_len);
+        }
+        hits.sort_by(order);
+        let total = candidates
+            .iter()
+            .filter(|(_, m, status)| passes(m, *status) == all)
+            .count();
         let words = query_words(&request.q);
         let page_hits = hits
             .into_iter()
             .skip((page - 1).saturating_mul(per_page))
             .take(per_page)
-            .map(|(score, address, m, status)| Hit {
+            .map(|(score, m, status)| Hit {
                 url: m.url.clone(),
                 title: m.title.clone(),
-                snippet: self.snippet(address, &words),
-                kind: m.kind.clone(),
+                snippet: self.snippet(m.address, &words),
+                kind: self.vocab[0].names[m.kind as usize].clone(),
                 lang: m.lang.clone(),
-                status,
+                status: status.map(|s| STATUSES[s]),
                 date: m.date.clone(),
-                organizer: m.organizer.clone(),
-                categories: m.categories.clone(),
-                regions: m.regions.clone(),
+                organizer: m.organizer.map(|o| self.vocab[3].names[o as usize].clone()),
+                categories: m
+                    .categories
+                    .iter()
+                    .map(|&c| self.vocab[1].names[c as usize].clone())
+                    .collect(),
+                regions: m
+                    .regions
+                    .iter()
+                    .map(|&r| self.vocab[2].names[r as usize].clone())
+                    .collect(),
                 score,
             })
             .collect();
@@ -356,20 +468,23 @@ impl SearchIndex {
         let Ok(doc) = self.searcher.doc::<TantivyDocument>(address) else {
             return String::new();
         };
-        let body = doc
-            .get_first(self.fields.body)
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
-        let description = doc
-            .get_first(self.fields.description)
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
-        let source = if description.is_empty() || snippet::contains_any(body, words) {
-            body
-        } else {
-            description
-        };
-        snippet::cut(source, words, 120)
+        let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("");
+        let (body, description) = (text(self.fields.body), text(self.fields.description));
+        snippet::cut_matching(description, words, 120)
+            .filter(|_| body.is_empty())
+            .or_else(|| snippet::cut_matching(body, words, 120))
+            .or_else(|| snippet::cut_matching(description, words, 120))
+            .unwrap_or_else(|| {
+                snippet::cut(
+                    if description.is_empty() {
+                        body
+                    } else {
+                        description
+                    },
+                    words,
+                    120,
+                )
+            })
     }
 
     /// Titles that start with (then contain) what was typed.
@@ -398,11 +513,14 @@ impl SearchIndex {
             .collect()
     }
 
-    /// Every word must match (in any view of any text field); a word
-    /// matches through its synonyms too. An empty query matches everything.
-    fn build_query(&self, request: &Request) -> Box<dyn Query> {
-        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut excluded: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    /// Every word must match (in any view of any text field), through its
+    /// synonyms too; words written `-word` must not. Each word is searched
+    /// on its own and the matches are combined here, which keeps phrase
+    /// queries out of tantivy's intersections and exclusions (where a
+    /// phrase scorer can be asked to seek backwards).
+    fn matches(&self, request: &Request) -> Vec<(Score, DocAddress)> {
+        let mut required: Vec<BooleanQuery> = Vec::new();
+        let mut excluded: Vec<BooleanQuery> = Vec::new();
         for raw in raw_words(&request.q) {
             let (negated, word) = match raw.strip_prefix('-') {
                 Some(rest) if !rest.is_empty() => (true, rest.to_string()),
@@ -418,18 +536,40 @@ impl SearchIndex {
             if alternatives.is_empty() {
                 continue;
             }
-            let clause: Box<dyn Query> = Box::new(BooleanQuery::new(alternatives));
+            let clause = BooleanQuery::new(alternatives);
             if negated {
-                excluded.push((Occur::MustNot, clause));
+                excluded.push(clause)
             } else {
-                must.push((Occur::Must, clause));
+                required.push(clause)
             }
         }
-        if must.is_empty() {
-            must.push((Occur::Must, Box::new(AllQuery)));
+        let run = |query: &dyn Query| self.searcher.search(query, &AllMatches).unwrap_or_default();
+        let mut found: Vec<(Score, DocAddress)> = match required.split_first() {
+            None => run(&AllQuery),
+            Some((first, rest)) => {
+                let mut found = run(first);
+                for query in rest {
+                    let scores: std::collections::HashMap<DocAddress, Score> = run(query)
+                        .into_iter()
+                        .map(|(score, address)| (address, score))
+                        .collect();
+                    found.retain_mut(|(score, address)| match scores.get(address) {
+                        Some(more) => {
+                            *score += more;
+                            true
+                        }
+                        None => false,
+                    });
+                }
+                found
+            }
+        };
+        for query in &excluded {
+            let out: std::collections::HashSet<DocAddress> =
+                run(query).into_iter().map(|(_, a)| a).collect();
+            found.retain(|(_, address)| !out.contains(address));
         }
-        must.extend(excluded);
-        Box::new(BooleanQuery::new(must))
+        found
     }
 
     /// The ways one word can match: whole words (morphological), character
@@ -530,38 +670,17 @@ fn in_range(m: &DocMeta, from: Option<i64>, to: Option<i64>) -> bool {
     if from.is_none() && to.is_none() {
         return true;
     }
-    let (first, last) = match m.kind.as_str() {
-        "event" => (m.start, m.end.or(m.start)),
-        "notice" => (m.opens.or(m.closes), m.closes),
-        _ => return false,
+    let (first, last) = if m.is_event {
+        (m.start, m.end.or(m.start))
+    } else if m.is_notice {
+        (m.opens.or(m.closes), m.closes)
+    } else {
+        return false;
     };
     let (Some(first), Some(last)) = (first, last) else {
         return false;
     };
     from.is_none_or(|f| last >= f) && to.is_none_or(|t| first <= t)
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Facet {
-    Type,
-    Category,
-    Region,
-    Organizer,
-    Status,
-    None,
-}
-
-impl Facet {
-    fn name(self) -> &'static str {
-        match self {
-            Facet::Type => "type",
-            Facet::Category => "category",
-            Facet::Region => "region",
-            Facet::Organizer => "organizer",
-            Facet::Status => "status",
-            Facet::None => "",
-        }
-    }
 }
 
 /// Collects every match with its score: filtering and facets need all of

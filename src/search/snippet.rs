@@ -4,28 +4,34 @@
 //! snippet shows the original characters: each normalised character remembers
 //! which original character it came from.
 
-use super::analysis::normalize;
-
-/// Whether any word occurs in the text (normalised comparison).
-pub fn contains_any(text: &str, words: &[String]) -> bool {
-    let haystack = normalize(text);
-    words
-        .iter()
-        .any(|w| !w.is_empty() && haystack.contains(w.as_str()))
-}
+use super::analysis::{fold_char, normalize};
 
 /// About `width` characters of `text` around the first match, HTML-escaped,
-/// with every match inside `<mark>`.
+/// with every match inside `<mark>`; None when no word occurs in it.
+pub fn cut_matching(text: &str, words: &[String], width: usize) -> Option<String> {
+    let (snippet, matched) = cut_inner(text, words, width);
+    matched.then_some(snippet)
+}
+
+/// Like `cut_matching`, but gives the start of the text when nothing
+/// matches.
 pub fn cut(text: &str, words: &[String], width: usize) -> String {
+    cut_inner(text, words, width).0
+}
+
+fn cut_inner(text: &str, words: &[String], width: usize) -> (String, bool) {
     let original: Vec<char> = collapse_spaces(text).chars().collect();
     // Normalised characters and, for each, the original index it came from.
     let mut folded: Vec<char> = Vec::with_capacity(original.len());
     let mut origin: Vec<usize> = Vec::with_capacity(original.len());
-    for (i, c) in original.iter().enumerate() {
-        for n in normalize(&c.to_string()).chars() {
+    let digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
+    for (i, &c) in original.iter().enumerate() {
+        let between =
+            i > 0 && digit(original[i - 1]) && original.get(i + 1).is_some_and(|n| digit(*n));
+        fold_char(c, between, |n| {
             folded.push(n);
             origin.push(i);
-        }
+        });
     }
     let mut marks: Vec<(usize, usize)> = Vec::new();
     for word in words {
@@ -73,7 +79,7 @@ pub fn cut(text: &str, words: &[String], width: usize) -> String {
     if end < original.len() {
         out.push('…');
     }
-    out
+    (out, !merged.is_empty())
 }
 
 fn collapse_spaces(text: &str) -> String {
