@@ -20,23 +20,50 @@ pub fn cut(text: &str, words: &[String], width: usize) -> String {
 }
 
 fn cut_inner(text: &str, words: &[String], width: usize) -> (String, bool) {
-    let original: Vec<char> = collapse_spaces(text).chars().collect();
-    // Normalised characters and, for each, the original index it came from.
-    let mut folded: Vec<char> = Vec::with_capacity(original.len());
-    let mut origin: Vec<usize> = Vec::with_capacity(original.len());
+    let needles: Vec<Vec<char>> = words
+        .iter()
+        .map(|w| normalize(w).chars().collect::<Vec<char>>())
+        .filter(|n| !n.is_empty())
+        .collect();
+    // The original characters (spaces collapsed), the normalised ones, and
+    // for each normalised character the original it came from. Folding
+    // stops once the window after the first match is complete: a snippet
+    // needs only the text up to there, not the whole page.
+    let mut original: Vec<char> = Vec::new();
+    let mut folded: Vec<char> = Vec::new();
+    let mut origin: Vec<usize> = Vec::new();
+    let mut first_match: Option<usize> = None;
     let digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
-    for (i, &c) in original.iter().enumerate() {
-        let between =
-            i > 0 && digit(original[i - 1]) && original.get(i + 1).is_some_and(|n| digit(*n));
+    let mut chars = collapse_spaces_iter(text).peekable();
+    while let Some(c) = chars.next() {
+        let i = original.len();
+        let between = i > 0 && digit(original[i - 1]) && chars.peek().is_some_and(|n| digit(*n));
+        original.push(c);
         fold_char(c, between, |n| {
             folded.push(n);
             origin.push(i);
         });
+        if first_match.is_none() {
+            for needle in &needles {
+                if folded.ends_with(needle) {
+                    first_match = Some(origin[folded.len() - needle.len()]);
+                    break;
+                }
+            }
+        }
+        if let Some(at) = first_match
+            && i > at + width
+        {
+            break;
+        }
+        if first_match.is_none() && needles.is_empty() && i > width {
+            break;
+        }
     }
+    let truncated = chars.peek().is_some();
     let mut marks: Vec<(usize, usize)> = Vec::new();
-    for word in words {
-        let needle: Vec<char> = normalize(word).chars().collect();
-        if needle.is_empty() || needle.len() > folded.len() {
+    for needle in &needles {
+        if needle.len() > folded.len() {
             continue;
         }
         let mut i = 0;
@@ -76,27 +103,38 @@ fn cut_inner(text: &str, words: &[String], width: usize) -> (String, bool) {
         i = e;
     }
     push_escaped(&mut out, &original[i..end]);
-    if end < original.len() {
+    if end < original.len() || truncated {
         out.push('…');
     }
     (out, !merged.is_empty())
 }
 
-fn collapse_spaces(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in text.chars() {
-        if c.is_whitespace() {
-            space = true;
-        } else {
-            if space && !out.is_empty() {
-                out.push(' ');
-            }
-            space = false;
-            out.push(c);
+/// The characters of `text` with every run of white space made one space
+/// (and none at the start).
+fn collapse_spaces_iter(text: &str) -> impl Iterator<Item = char> + '_ {
+    let mut pending_space = false;
+    let mut started = false;
+    let mut chars = text.chars();
+    let mut queued: Option<char> = None;
+    std::iter::from_fn(move || {
+        if let Some(c) = queued.take() {
+            return Some(c);
         }
-    }
-    out
+        for c in chars.by_ref() {
+            if c.is_whitespace() {
+                pending_space = started;
+                continue;
+            }
+            started = true;
+            if pending_space {
+                pending_space = false;
+                queued = Some(c);
+                return Some(' ');
+            }
+            return Some(c);
+        }
+        None
+    })
 }
 
 fn push_escaped(out: &mut String, chars: &[char]) {
