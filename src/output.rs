@@ -10,9 +10,10 @@ use std::collections::BTreeSet;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-/// Writes one file so that it is either the old or the new version, never a
-/// half-written one: a temporary file beside it, then a rename.
-pub fn write_file_atomically(target: &Path, bytes: &[u8]) -> io::Result<()> {
+/// A hidden name beside `target` for a temporary file or folder
+/// (`.public.new-1234`), so a rename within one file system finishes the
+/// job. Creates the parent folder.
+fn beside(target: &Path, tag: &str) -> io::Result<PathBuf> {
     let parent = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -21,8 +22,14 @@ pub fn write_file_atomically(target: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let staging = parent.join(format!(".{name}.new-{}", std::process::id()));
+        .unwrap_or_else(|| "out".into());
+    Ok(parent.join(format!(".{name}.{tag}-{}", std::process::id())))
+}
+
+/// Writes one file so that it is either the old or the new version, never a
+/// half-written one: a temporary file beside it, then a rename.
+pub fn write_file_atomically(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let staging = beside(target, "new")?;
     std::fs::write(&staging, bytes)?;
     std::fs::rename(&staging, target).inspect_err(|_| {
         let _ = std::fs::remove_file(&staging);
@@ -32,21 +39,8 @@ pub fn write_file_atomically(target: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Writes `outputs` into `target` atomically (as far as the file system
 /// allows: two renames) and returns the number of files written.
 pub fn write_atomically(target: &Path, outputs: &[Output]) -> io::Result<usize> {
-    let parent = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "public".into());
-    let staging = parent.join(format!(".{name}.new-{}", std::process::id()));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging)?;
-    }
-    let result = write_all(&staging, outputs);
-    if let Err(err) = result {
+    let staging = staging_dir(target)?;
+    if let Err(err) = write_all(&staging, outputs) {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(err);
     }
@@ -56,16 +50,7 @@ pub fn write_atomically(target: &Path, outputs: &[Output]) -> io::Result<usize> 
 
 /// A fresh staging folder beside `target`, for [`swap_in`].
 pub fn staging_dir(target: &Path) -> io::Result<PathBuf> {
-    let parent = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let staging = parent.join(format!(".{name}.new-{}", std::process::id()));
+    let staging = beside(target, "new")?;
     if staging.exists() {
         std::fs::remove_dir_all(&staging)?;
     }
@@ -75,15 +60,7 @@ pub fn staging_dir(target: &Path) -> io::Result<PathBuf> {
 /// Replaces `target` with the completely written `staging` folder: readers
 /// see the old folder or the new one, never a mix.
 pub fn swap_in(staging: &Path, target: &Path) -> io::Result<()> {
-    let parent = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    let old = beside(target, "old")?;
     if target.exists() {
         std::fs::rename(target, &old)?;
     }

@@ -25,7 +25,7 @@ pub const MAX_PER_PAGE: usize = 50;
 
 /// The statuses of PORTAL.md, in a fixed order so they can be counted in
 /// an array.
-const STATUSES: [&str; 8] = [
+pub const STATUSES: [&str; 8] = [
     "open",
     "closing",
     "upcoming",

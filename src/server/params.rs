@@ -8,16 +8,7 @@ use crate::when::When;
 use serde::Serialize;
 
 pub const TYPES: [&str; 5] = ["event", "notice", "program", "council", "page"];
-pub const STATUSES: [&str; 8] = [
-    "open",
-    "closing",
-    "upcoming",
-    "closed",
-    "ongoing",
-    "ended",
-    "cancelled",
-    "postponed",
-];
+pub use crate::search::query::STATUSES;
 /// Pages beyond this are refused: nobody reads them, and deep paging is the
 /// cheapest way to make a server work for nothing.
 pub const MAX_PAGE: usize = 1000;
