@@ -1,45 +1,21 @@
 //! Relevance on the bundled real content: queries an SME owner would type,
 //! each expecting a page among the top results.
 
+mod common;
+
 use kpot::search::{Request, SearchIndex, Sort};
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// Builds the bundled portal once into a temporary copy and opens its index.
+/// Builds the bundled portal once and opens its index.
 fn index() -> &'static SearchIndex {
     static INDEX: OnceLock<(tempfile::TempDir, SearchIndex)> = OnceLock::new();
     &INDEX
         .get_or_init(|| {
-            let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-            let dir = tempfile::tempdir().unwrap();
-            for sub in ["content", "data", "search-index"] {
-                copy_dir(&repo.join(sub), &dir.path().join(sub));
-            }
-            std::fs::copy(repo.join("config.toml"), dir.path().join("config.toml")).unwrap();
-            let _ = std::fs::remove_dir_all(dir.path().join("search-index/index"));
-            let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpot"))
-                .args(["build", "--now", "2026-11-22", "--root"])
-                .arg(dir.path())
-                .status()
-                .unwrap();
-            assert!(status.success());
+            let dir = common::bundled_portal("2026-11-22");
             let index = SearchIndex::open(&dir.path().join("search-index/index")).unwrap();
             (dir, index)
         })
         .1
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target: PathBuf = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn search(q: &str, lang: &str) -> Vec<String> {

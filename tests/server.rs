@@ -1,52 +1,28 @@
 //! The search API and the server, in process (through the router) and as a
 //! real process (for the index swap).
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 use tower::ServiceExt;
 
 /// The bundled portal, built once into a temporary folder.
 fn site() -> &'static Path {
     static SITE: OnceLock<tempfile::TempDir> = OnceLock::new();
-    SITE.get_or_init(|| {
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let dir = tempfile::tempdir().unwrap();
-        for sub in ["content", "data", "search-index"] {
-            copy_dir(&repo.join(sub), &dir.path().join(sub));
-        }
-        std::fs::copy(repo.join("config.toml"), dir.path().join("config.toml")).unwrap();
-        let _ = std::fs::remove_dir_all(dir.path().join("search-index/index"));
-        build(dir.path());
-        dir
-    })
-    .path()
+    SITE.get_or_init(|| common::bundled_portal("2026-11-22"))
+        .path()
 }
 
 fn build(root: &Path) {
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_kpot"))
-        .args(["build", "--now", "2026-11-22", "--root"])
-        .arg(root)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    common::build_at(root, "2026-11-22");
 }
 
 fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target: PathBuf = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "index" {
-                copy_dir(&entry.path(), &target);
-            }
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
+    common::copy_tree(from, to);
 }
 
 struct Reply {

@@ -370,3 +370,43 @@ pub fn hreflang_links(html: &str) -> Vec<(String, String)> {
 pub fn canonical(html: &str) -> String {
     between(html, "<link rel=\"canonical\" href=\"", "\"").to_string()
 }
+
+/// A copy of the repository's bundled portal (content, data, search
+/// configuration, config.toml) in a fresh folder, built with the given
+/// `--now`; the search and server tests read its index and public/.
+pub fn bundled_portal(now: &str) -> tempfile::TempDir {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["content", "data", "search-index"] {
+        copy_tree(&repo.join(sub), &dir.path().join(sub));
+    }
+    std::fs::copy(repo.join("config.toml"), dir.path().join("config.toml")).unwrap();
+    build_at(dir.path(), now);
+    dir
+}
+
+/// Runs `kpot build --now NOW --root ROOT` and insists it succeeds.
+pub fn build_at(root: &Path, now: &str) {
+    let status = Command::new(env!("CARGO_BIN_EXE_kpot"))
+        .args(["build", "--now", now, "--root"])
+        .arg(root)
+        .status()
+        .unwrap();
+    assert!(status.success(), "kpot build failed in {}", root.display());
+}
+
+/// Copies a folder, leaving out built search indexes (`index/`).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "index" {
+                copy_tree(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
