@@ -578,27 +578,31 @@ impl SearchIndex {
         let b = &self.config.boosts;
         let normalized = normalize(word);
         let mut clauses: Vec<Box<dyn Query>> = Vec::new();
+        // Titles and descriptions are short: a word must appear as written
+        // (a phrase of its parts). Bodies are long: all parts somewhere in
+        // the page is enough, and needs no positions, which keeps broad
+        // queries fast on large sites.
         let views = [
-            (self.fields.title_views, b.title),
-            (self.fields.description_views, b.description),
-            (self.fields.body_views, b.body),
+            (self.fields.title_views, b.title, true),
+            (self.fields.description_views, b.description, true),
+            (self.fields.body_views, b.body, false),
         ];
         let morph = morph_words(&normalized);
         let gram = grams(&normalized);
         let english = english_words(&normalized);
-        for (views, weight) in views {
+        for (views, weight, phrase) in views {
             let Views {
                 morph: mf,
                 grams: gf,
                 english: ef,
             } = views;
-            if let Some(q) = sequence(mf, &morph) {
+            if let Some(q) = sequence(mf, &morph, phrase) {
                 clauses.push(Box::new(BoostQuery::new(q, weight * b.morph)));
             }
-            if let Some(q) = sequence(gf, &gram) {
+            if let Some(q) = sequence(gf, &gram, phrase) {
                 clauses.push(Box::new(BoostQuery::new(q, weight * b.grams)));
             }
-            if let Some(q) = sequence(ef, &english) {
+            if let Some(q) = sequence(ef, &english, phrase) {
                 clauses.push(Box::new(BoostQuery::new(q, weight * b.english)));
             }
         }
@@ -622,13 +626,24 @@ impl SearchIndex {
     }
 }
 
-/// Terms in order as one query: a term, or a phrase of adjacent terms.
-fn sequence(field: tantivy::schema::Field, terms: &[String]) -> Option<Box<dyn Query>> {
+/// Terms as one query: a term, a phrase of adjacent terms, or (without
+/// `phrase`) all of the terms anywhere in the field.
+fn sequence(
+    field: tantivy::schema::Field,
+    terms: &[String],
+    phrase: bool,
+) -> Option<Box<dyn Query>> {
+    let term = |t: &String| -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, t),
+            IndexRecordOption::WithFreqs,
+        ))
+    };
     match terms {
         [] => None,
-        [one] => Some(Box::new(TermQuery::new(
-            Term::from_field_text(field, one),
-            IndexRecordOption::WithFreqs,
+        [one] => Some(term(one)),
+        many if !phrase => Some(Box::new(BooleanQuery::new(
+            many.iter().map(|t| (Occur::Must, term(t))).collect(),
         ))),
         many => Some(Box::new(PhraseQuery::new(
             many.iter()

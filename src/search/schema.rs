@@ -48,28 +48,30 @@ pub struct Fields {
     pub event_status: Field,
 }
 
-fn analysed(tokenizer: &str, stored: bool) -> TextOptions {
+/// An analysed field; positions only where phrases are matched (titles and
+/// descriptions), not in bodies, which are matched word by word.
+fn analysed(tokenizer: &str, positions: bool) -> TextOptions {
+    let record = if positions {
+        IndexRecordOption::WithFreqsAndPositions
+    } else {
+        IndexRecordOption::WithFreqs
+    };
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(tokenizer)
-        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
-    let options = TextOptions::default().set_indexing_options(indexing);
-    if stored {
-        options.set_stored()
-    } else {
-        options
-    }
+        .set_index_option(record);
+    TextOptions::default().set_indexing_options(indexing)
 }
 
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let mut views = |name: &str| Views {
-        morph: b.add_text_field(&format!("{name}_morph"), analysed(MORPH, false)),
-        grams: b.add_text_field(&format!("{name}_grams"), analysed(GRAMS, false)),
-        english: b.add_text_field(&format!("{name}_en"), analysed(ENGLISH, false)),
+    let mut views = |name: &str, positions: bool| Views {
+        morph: b.add_text_field(&format!("{name}_morph"), analysed(MORPH, positions)),
+        grams: b.add_text_field(&format!("{name}_grams"), analysed(GRAMS, positions)),
+        english: b.add_text_field(&format!("{name}_en"), analysed(ENGLISH, positions)),
     };
-    let title_views = views("title");
-    let description_views = views("description");
-    let body_views = views("body");
+    let title_views = views("title", true);
+    let description_views = views("description", true);
+    let body_views = views("body", false);
     let fields = Fields {
         key: b.add_text_field("key", STRING | STORED),
         url: b.add_text_field("url", STORED),
