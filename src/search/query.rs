@@ -81,7 +81,11 @@ struct DocMeta {
     end: Option<i64>,
     opens: Option<i64>,
     closes: Option<i64>,
-    event_status: Option<String>,
+    /// Cancelled or postponed (as an index into `STATUSES`), which no date
+    /// changes.
+    event_state: Option<usize>,
+    /// 0 for Japanese, 1 for English.
+    lang_code: u8,
     is_event: bool,
     is_notice: bool,
 }
@@ -89,30 +93,36 @@ struct DocMeta {
 impl DocMeta {
     /// Index into `STATUSES`, computed at query time so answers never go
     /// stale between builds.
+    /// This runs for every match of every query, so it compares numbers
+    /// only; the indexes follow `STATUSES`.
     fn status(&self, now: i64) -> Option<usize> {
-        let name = if self.is_event {
-            match self.event_status.as_deref() {
-                Some("cancelled") => "cancelled",
-                Some("postponed") => "postponed",
-                _ if self.start.is_some_and(|s| now < s) => "upcoming",
-                _ if self.end.is_some_and(|e| now <= e) => "ongoing",
-                _ => "ended",
-            }
+        const OPEN: usize = 0;
+        const CLOSING: usize = 1;
+        const UPCOMING: usize = 2;
+        const CLOSED: usize = 3;
+        const ONGOING: usize = 4;
+        const ENDED: usize = 5;
+        if self.is_event {
+            Some(match self.event_state {
+                Some(state) => state,
+                None if self.start.is_some_and(|s| now < s) => UPCOMING,
+                None if self.end.is_some_and(|e| now <= e) => ONGOING,
+                None => ENDED,
+            })
         } else if self.is_notice {
             let closes = self.closes?;
-            if self.opens.is_some_and(|o| now < o) {
-                "upcoming"
+            Some(if self.opens.is_some_and(|o| now < o) {
+                UPCOMING
             } else if now > closes {
-                "closed"
+                CLOSED
             } else if closes - now <= crate::content::CLOSING_SOON_DAYS * 86_400 {
-                "closing"
+                CLOSING
             } else {
-                "open"
-            }
+                OPEN
+            })
         } else {
-            return None;
-        };
-        STATUSES.iter().position(|s| *s == name)
+            None
+        }
     }
 
     /// The deadline for `sort=deadline`: a notice's close, an event's start.
@@ -245,7 +255,10 @@ impl SearchIndex {
                     end: int(fields.end),
                     opens: int(fields.opens),
                     closes: int(fields.closes),
-                    event_status: text(fields.event_status),
+                    event_state: text(fields.event_status)
+                        .and_then(|s| STATUSES.iter().position(|x| *x == s))
+                        .filter(|i| matches!(STATUSES[*i], "cancelled" | "postponed")),
+                    lang_code: u8::from(text(fields.lang).as_deref() == Some("en")),
                 };
                 titles.push((
                     normalize(&m.title),
@@ -301,7 +314,8 @@ impl SearchIndex {
         let now = now.timestamp();
         let matches = self.matches(request);
 
-        let lang_ok = |m: &DocMeta| request.lang.as_deref().is_none_or(|l| m.lang == l);
+        let wanted_lang: Option<u8> = request.lang.as_deref().map(|l| u8::from(l == "en"));
+        let lang_ok = |m: &DocMeta| wanted_lang.is_none_or(|l| m.lang_code == l);
         let candidates: Vec<(Score, &DocMeta, Option<usize>)> = matches
             .into_iter()
             .filter_map(|(score, address)| {
@@ -740,5 +754,56 @@ impl SegmentCollector for SegmentMatches {
 
     fn harvest(self) -> Self::Fruit {
         self.found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(is_event: bool, times: [Option<i64>; 4], event_state: Option<&str>) -> DocMeta {
+        DocMeta {
+            address: DocAddress::new(0, 0),
+            url: String::new(),
+            title: String::new(),
+            lang: "ja".into(),
+            kind: 0,
+            organizer: None,
+            categories: Vec::new(),
+            regions: Vec::new(),
+            date: None,
+            start: times[0],
+            end: times[1],
+            opens: times[2],
+            closes: times[3],
+            event_state: event_state.and_then(|s| STATUSES.iter().position(|x| *x == s)),
+            lang_code: 0,
+            is_event,
+            is_notice: !is_event,
+        }
+    }
+
+    fn name(status: Option<usize>) -> Option<&'static str> {
+        status.map(|s| STATUSES[s])
+    }
+
+    #[test]
+    fn statuses_are_computed_at_query_time() {
+        let day = 86_400;
+        let notice = doc(false, [None, None, Some(100 * day), Some(200 * day)], None);
+        assert_eq!(name(notice.status(99 * day)), Some("upcoming"));
+        assert_eq!(name(notice.status(150 * day)), Some("open"));
+        assert_eq!(name(notice.status(190 * day)), Some("closing"));
+        assert_eq!(name(notice.status(201 * day)), Some("closed"));
+        let event = doc(true, [Some(10 * day), Some(11 * day), None, None], None);
+        assert_eq!(name(event.status(9 * day)), Some("upcoming"));
+        assert_eq!(name(event.status(10 * day + 5)), Some("ongoing"));
+        assert_eq!(name(event.status(12 * day)), Some("ended"));
+        let cancelled = doc(
+            true,
+            [Some(10 * day), Some(11 * day), None, None],
+            Some("cancelled"),
+        );
+        assert_eq!(name(cancelled.status(9 * day)), Some("cancelled"));
     }
 }
