@@ -586,8 +586,10 @@ fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
                 }
             }
             if warnings > 0 && warnings <= 20 {
+                let mut sources = report::Sources::new(root);
+                let palette = report::Palette::new(color());
                 for warning in &report.warnings {
-                    eprintln!("{}", warning.render(lang));
+                    eprint!("{}", report::human(warning, &mut sources, lang, palette));
                 }
             }
             let seconds = report.elapsed.as_secs_f64();
@@ -624,8 +626,11 @@ fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
         }
         Err(BuildError::Content(diagnostics)) => {
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            // The same form as `kpot check`: the source line and a caret.
+            let mut sources = report::Sources::new(root);
+            let palette = report::Palette::new(color());
             for d in &diagnostics {
-                eprintln!("{}", d.render(lang));
+                eprint!("{}", report::human(d, &mut sources, lang, palette));
             }
             match lang {
                 Lang::Ja => eprintln!(
