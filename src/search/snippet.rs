@@ -138,15 +138,8 @@ fn collapse_spaces_iter(text: &str) -> impl Iterator<Item = char> + '_ {
 }
 
 fn push_escaped(out: &mut String, chars: &[char]) {
-    for c in chars {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(*c),
-        }
+    for &c in chars {
+        crate::render::push_escaped_char(out, c);
     }
 }
 
