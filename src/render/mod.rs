@@ -59,19 +59,35 @@ pub struct Site<'a> {
 /// The taxonomies kpot generates pages for.
 pub const TAXONOMIES: [&str; 3] = ["categories", "regions", "organizers"];
 
-/// A unit of rendering work; jobs run in parallel.
-enum Job<'j> {
+/// A unit of rendering work: one output file. Jobs run in parallel, and
+/// `kpot serve` re-runs just the jobs an edit touches.
+#[derive(Debug)]
+pub enum Job<'j> {
+    /// A catalog item's page (`catalog.items[i]`).
     Item(usize),
+    /// One page of a section list (or of its archive).
     SectionPage(&'j SectionEntry, Paginated),
     Home(Lang),
     TaxonomyList(&'static str, Lang),
-    TaxonomyTerm(&'static str, Lang, &'j lists::TermList, Paginated),
+    /// One page of a term's list; the `usize` indexes [`Plan::terms`].
+    TaxonomyTerm(&'static str, Lang, usize, Paginated),
     Councils(Lang),
     Council(usize, Lang),
     Organizations(Lang),
     Organization(usize, Lang),
     NotFound(Lang),
     Search(Lang),
+}
+
+/// What a build renders, worked out once: the generic sections with their
+/// ordered items, every taxonomy term, and the jobs. Rendering then splits
+/// into the jobs (one file each, see [`Site::render_jobs`]) and the files
+/// that look at the whole site (feeds, sitemap; [`Site::render_extras`]).
+pub struct Plan<'a> {
+    /// Each generic section with its current items and its archive.
+    pub sections: Vec<(&'a SectionEntry, Vec<usize>, Vec<usize>)>,
+    pub terms: Vec<lists::TermList>,
+    pub jobs: Vec<Job<'a>>,
 }
 
 impl<'a> Site<'a> {
@@ -112,7 +128,15 @@ impl<'a> Site<'a> {
     /// Renders every output. Template errors are collected, not fatal one by
     /// one, so an editor sees all of them.
     pub fn render(&self) -> Result<Vec<Output>, Vec<Diagnostic>> {
-        let sections: Vec<(&SectionEntry, Vec<usize>, Vec<usize>)> = self
+        let plan = self.plan();
+        let mut outputs = self.render_jobs(&plan, &plan.jobs)?;
+        outputs.extend(self.render_extras(&plan));
+        Ok(outputs)
+    }
+
+    /// Works out the sections, terms and jobs of this build.
+    pub fn plan(&self) -> Plan<'a> {
+        let sections: Vec<(&'a SectionEntry, Vec<usize>, Vec<usize>)> = self
             .catalog
             .sections
             .iter()
@@ -124,7 +148,7 @@ impl<'a> Site<'a> {
             .collect();
         let terms = lists::collect_terms(self);
 
-        let mut jobs: Vec<Job<'_>> = Vec::new();
+        let mut jobs: Vec<Job<'a>> = Vec::new();
         for (index, item) in self.catalog.items.iter().enumerate() {
             let page = &self.content.pages[item.page];
             if self.profile_of(page).is_none() {
@@ -159,17 +183,17 @@ impl<'a> Site<'a> {
             jobs.push(Job::Search(lang));
             for taxonomy in TAXONOMIES {
                 jobs.push(Job::TaxonomyList(taxonomy, lang));
-                for term in terms
-                    .iter()
-                    .filter(|t| t.taxonomy == taxonomy && t.lang == lang)
-                {
+                for (index, term) in terms.iter().enumerate() {
+                    if term.taxonomy != taxonomy || term.lang != lang {
+                        continue;
+                    }
                     for page in lists::paginate(
                         &term.items,
                         Some(self.config.taxonomy_paginate_by),
                         &term.url,
                         "page",
                     ) {
-                        jobs.push(Job::TaxonomyTerm(taxonomy, lang, term, page));
+                        jobs.push(Job::TaxonomyTerm(taxonomy, lang, index, page));
                     }
                 }
             }
@@ -186,10 +210,26 @@ impl<'a> Site<'a> {
                 }
             }
         }
+        Plan {
+            sections,
+            terms,
+            jobs,
+        }
+    }
 
-        let results: Vec<Result<Output, Diagnostic>> =
-            jobs.par_iter().map(|job| self.run(job, &terms)).collect();
-        let mut outputs = Vec::with_capacity(results.len() + 16);
+    /// Renders `jobs` (all of `plan.jobs` or any part of them) in parallel,
+    /// one output each, in the same order. Every distinct template error is
+    /// reported, not just the first.
+    pub fn render_jobs(
+        &self,
+        plan: &Plan<'_>,
+        jobs: &[Job<'_>],
+    ) -> Result<Vec<Output>, Vec<Diagnostic>> {
+        let results: Vec<Result<Output, Diagnostic>> = jobs
+            .par_iter()
+            .map(|job| self.run(job, &plan.terms))
+            .collect();
+        let mut outputs = Vec::with_capacity(results.len());
         let mut errors = Vec::new();
         for result in results {
             match result {
@@ -203,25 +243,34 @@ impl<'a> Site<'a> {
                 }
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
+        if errors.is_empty() {
+            Ok(outputs)
+        } else {
+            Err(errors)
         }
-        outputs.push(self.sitemap(&sections, &terms));
-        outputs.push(Output {
-            path: "robots.txt".into(),
-            payload: Payload::Bytes(
-                format!(
-                    "User-agent: *\nAllow: /\n\nSitemap: {}\n",
-                    self.config.absolute("/sitemap.xml")
-                )
-                .into_bytes(),
-            ),
-        });
-        outputs.extend(crate::feeds::outputs(self, &terms));
+    }
+
+    /// The files that are not one job's: sitemap, robots.txt, feeds and
+    /// calendars, alias redirects, co-located assets and static files.
+    pub fn render_extras(&self, plan: &Plan<'_>) -> Vec<Output> {
+        let mut outputs = vec![
+            self.sitemap(&plan.sections, &plan.terms),
+            Output {
+                path: "robots.txt".into(),
+                payload: Payload::Bytes(
+                    format!(
+                        "User-agent: *\nAllow: /\n\nSitemap: {}\n",
+                        self.config.absolute("/sitemap.xml")
+                    )
+                    .into_bytes(),
+                ),
+            },
+        ];
+        outputs.extend(crate::feeds::outputs(self, &plan.terms));
         outputs.extend(self.aliases());
         outputs.extend(self.assets());
         outputs.extend(self.static_files());
-        Ok(outputs)
+        outputs
     }
 
     fn run(&self, job: &Job<'_>, terms: &[lists::TermList]) -> Result<Output, Diagnostic> {
@@ -231,7 +280,7 @@ impl<'a> Site<'a> {
             Job::Home(lang) => self.render_home(*lang, terms),
             Job::TaxonomyList(taxonomy, lang) => self.render_taxonomy_list(taxonomy, *lang, terms),
             Job::TaxonomyTerm(taxonomy, lang, term, page) => {
-                self.render_term(taxonomy, *lang, term, page)
+                self.render_term(taxonomy, *lang, &terms[*term], page)
             }
             Job::Councils(lang) => self.render_councils(*lang),
             Job::Council(index, lang) => self.render_council(*index, *lang),
