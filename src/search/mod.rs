@@ -2,6 +2,7 @@
 //! and the query engine the server answers with.
 
 pub mod analysis;
+mod columns;
 pub mod config;
 pub mod documents;
 pub mod index;

@@ -2,6 +2,7 @@
 //! filter and count facets, sort, page and cut snippets.
 
 use super::analysis::{digits, english_words, grams, morph_words, normalize};
+use super::columns::{Columns, NO_ID, NO_STATUS};
 use super::config::SearchConfig;
 use super::schema::{self, Fields, Views};
 use super::snippet;
@@ -10,7 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{
     DocAddress, DocId, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentOrdinal,
@@ -23,126 +24,17 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_QUERY_WORDS: usize = 12;
 pub const MAX_PER_PAGE: usize = 50;
 
-/// The statuses of PORTAL.md, in a fixed order so they can be counted in
-/// an array.
-pub const STATUSES: [&str; 8] = [
-    "open",
-    "closing",
-    "upcoming",
-    "closed",
-    "ongoing",
-    "ended",
-    "cancelled",
-    "postponed",
-];
-
-/// Facet values (types, categories, …) interned as small numbers, so that
-/// filtering and counting thousands of matches touches no strings.
-#[derive(Debug, Default)]
-struct Vocabulary {
-    names: Vec<String>,
-    ids: std::collections::HashMap<String, u32>,
-}
-
-impl Vocabulary {
-    fn intern(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.ids.get(name) {
-            return id;
-        }
-        let id = self.names.len() as u32;
-        self.names.push(name.to_string());
-        self.ids.insert(name.to_string(), id);
-        id
-    }
-
-    /// The ids of requested values; a value the index has never seen gets
-    /// an id that matches nothing.
-    fn lookup(&self, names: &[String]) -> Vec<u32> {
-        names
-            .iter()
-            .map(|n| self.ids.get(n).copied().unwrap_or(u32::MAX))
-            .collect()
-    }
-}
-
-/// What a document is, kept in memory for filtering, facets and sorting.
-#[derive(Clone, Debug)]
-struct DocMeta {
-    address: DocAddress,
-    url: String,
-    title: String,
-    lang: String,
-    kind: u32,
-    organizer: Option<u32>,
-    categories: Vec<u32>,
-    regions: Vec<u32>,
-    date: Option<String>,
-    start: Option<i64>,
-    end: Option<i64>,
-    opens: Option<i64>,
-    closes: Option<i64>,
-    /// Cancelled or postponed (as an index into `STATUSES`), which no date
-    /// changes.
-    event_state: Option<usize>,
-    /// 0 for Japanese, 1 for English.
-    lang_code: u8,
-    is_event: bool,
-    is_notice: bool,
-}
-
-impl DocMeta {
-    /// Index into `STATUSES`, computed at query time so answers never go
-    /// stale between builds.
-    /// This runs for every match of every query, so it compares numbers
-    /// only; the indexes follow `STATUSES`.
-    fn status(&self, now: i64) -> Option<usize> {
-        const OPEN: usize = 0;
-        const CLOSING: usize = 1;
-        const UPCOMING: usize = 2;
-        const CLOSED: usize = 3;
-        const ONGOING: usize = 4;
-        const ENDED: usize = 5;
-        if self.is_event {
-            Some(match self.event_state {
-                Some(state) => state,
-                None if self.start.is_some_and(|s| now < s) => UPCOMING,
-                None if self.end.is_some_and(|e| now <= e) => ONGOING,
-                None => ENDED,
-            })
-        } else if self.is_notice {
-            let closes = self.closes?;
-            Some(if self.opens.is_some_and(|o| now < o) {
-                UPCOMING
-            } else if now > closes {
-                CLOSED
-            } else if closes - now <= crate::content::CLOSING_SOON_DAYS * 86_400 {
-                CLOSING
-            } else {
-                OPEN
-            })
-        } else {
-            None
-        }
-    }
-
-    /// The deadline for `sort=deadline`: a notice's close, an event's start.
-    fn deadline(&self) -> Option<i64> {
-        self.closes.or(self.start)
-    }
-}
+pub use super::columns::STATUSES;
 
 /// An opened index, ready to answer queries from many threads.
 pub struct SearchIndex {
     reader: IndexReader,
     fields: Fields,
     config: SearchConfig,
-    /// By segment ordinal, then doc id.
-    meta: Vec<Vec<Option<DocMeta>>>,
-    /// (normalised title, title, url, lang) for suggestions.
-    titles: Vec<(String, String, String, String)>,
+    columns: Columns,
+    /// (normalised title, document number), sorted, for suggestions.
+    titles: Vec<(String, u32)>,
     searcher: Searcher,
-    /// Facet vocabularies: type, category, region, organizer.
-    vocab: [Vocabulary; 4],
     labels: super::documents::Labels,
 }
 
@@ -216,72 +108,18 @@ impl SearchIndex {
             .try_into()
             .map_err(|e: tantivy::TantivyError| e.to_string())?;
         let searcher = reader.searcher();
-        let mut meta = Vec::new();
-        let mut titles = Vec::new();
-        let mut vocab: [Vocabulary; 4] = Default::default();
-        for (segment_ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let store = segment.get_store_reader(64).map_err(|e| e.to_string())?;
-            let mut docs = vec![None; segment.max_doc() as usize];
-            for doc_id in segment.doc_ids_alive() {
-                let doc: TantivyDocument = store.get(doc_id).map_err(|e| e.to_string())?;
-                let text = |field| {
-                    doc.get_first(field)
-                        .and_then(|v| v.as_str())
-                        .map(str::to_string)
-                };
-                let texts = |field| {
-                    doc.get_all(field)
-                        .filter_map(|v| v.as_str())
-                        .map(str::to_string)
-                        .collect()
-                };
-                let int = |field| doc.get_first(field).and_then(|v| v.as_i64());
-                let kind = text(fields.kind).unwrap_or_default();
-                let categories: Vec<String> = texts(fields.category);
-                let regions: Vec<String> = texts(fields.region);
-                let m = DocMeta {
-                    address: DocAddress::new(segment_ord as SegmentOrdinal, doc_id),
-                    url: text(fields.url).unwrap_or_default(),
-                    title: text(fields.title).unwrap_or_default(),
-                    is_event: kind == "event",
-                    is_notice: kind == "notice",
-                    kind: vocab[0].intern(&kind),
-                    lang: text(fields.lang).unwrap_or_default(),
-                    organizer: text(fields.organizer).map(|o| vocab[3].intern(&o)),
-                    categories: categories.iter().map(|c| vocab[1].intern(c)).collect(),
-                    regions: regions.iter().map(|r| vocab[2].intern(r)).collect(),
-                    date: text(fields.date),
-                    start: int(fields.start),
-                    end: int(fields.end),
-                    opens: int(fields.opens),
-                    closes: int(fields.closes),
-                    event_state: text(fields.event_status)
-                        .and_then(|s| STATUSES.iter().position(|x| *x == s))
-                        .filter(|i| matches!(STATUSES[*i], "cancelled" | "postponed")),
-                    lang_code: u8::from(text(fields.lang).as_deref() == Some("en")),
-                };
-                titles.push((
-                    normalize(&m.title),
-                    m.title.clone(),
-                    m.url.clone(),
-                    m.lang.clone(),
-                ));
-                docs[doc_id as usize] = Some(m);
-            }
-            meta.push(docs);
-        }
-        titles.sort();
+        let columns = Columns::load(&searcher, &fields).map_err(|e| e.to_string())?;
+        let titles = columns.titles();
         let labels = std::fs::read(dir.join(super::LABELS_FILE))
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default();
         Ok(SearchIndex {
-            vocab,
             labels,
             reader,
             fields,
             config,
-            meta,
+            columns,
             titles,
             searcher,
         })
@@ -301,99 +139,80 @@ impl SearchIndex {
         self.searcher.num_docs()
     }
 
-    fn meta(&self, address: DocAddress) -> Option<&DocMeta> {
-        self.meta
-            .get(address.segment_ord as usize)?
-            .get(address.doc_id as usize)?
-            .as_ref()
-    }
-
     /// Answers a request. Never fails on what a user typed: anything that
     /// is not a word is ignored.
     pub fn search(&self, request: &Request, now: DateTime<FixedOffset>) -> Response {
         let now = now.timestamp();
+        let c = &self.columns;
         let matches = self.matches(request);
 
         let wanted_lang: Option<u8> = request.lang.as_deref().map(|l| u8::from(l == "en"));
-        let lang_ok = |m: &DocMeta| wanted_lang.is_none_or(|l| m.lang_code == l);
-        let candidates: Vec<(Score, &DocMeta, Option<usize>)> = matches
-            .into_iter()
-            .filter_map(|(score, address)| {
-                let m = self.meta(address)?;
-                (lang_ok(m) && in_range(m, request.from, request.to))
-                    .then(|| (score, m, m.status(now)))
-            })
-            .collect();
-
         let wanted = [
-            self.vocab[0].lookup(&request.types),
-            self.vocab[1].lookup(&request.categories),
-            self.vocab[2].lookup(&request.regions),
-            self.vocab[3].lookup(&request.organizers),
+            c.vocab[0].lookup(&request.types),
+            c.vocab[1].lookup(&request.categories),
+            c.vocab[2].lookup(&request.regions),
+            c.vocab[3].lookup(&request.organizers),
         ];
-        let wanted_status: Vec<usize> = request
+        let wanted_status: Vec<u8> = request
             .statuses
             .iter()
-            .map(|s| STATUSES.iter().position(|x| x == s).unwrap_or(usize::MAX))
+            .map(|s| {
+                STATUSES
+                    .iter()
+                    .position(|x| x == s)
+                    .map_or(NO_STATUS - 1, |i| i as u8)
+            })
             .collect();
-        // Which filters a document passes: bit f set when filter f holds.
-        let all = 0b11111u8;
-        let passes = |m: &DocMeta, status: Option<usize>| -> u8 {
-            let any = |wanted: &[u32], have: &[u32]| {
-                wanted.is_empty() || have.iter().any(|h| wanted.contains(h))
-            };
-            let mut bits = 0u8;
-            if any(&wanted[0], &[m.kind]) {
-                bits |= 1;
-            }
-            if any(&wanted[1], &m.categories) {
-                bits |= 2;
-            }
-            if any(&wanted[2], &m.regions) {
-                bits |= 4;
-            }
-            if wanted[3].is_empty() || m.organizer.is_some_and(|o| wanted[3].contains(&o)) {
-                bits |= 8;
-            }
-            if wanted_status.is_empty() || status.is_some_and(|s| wanted_status.contains(&s)) {
-                bits |= 16;
-            }
-            bits
+        let any = |wanted: &[u32], have: &[u32]| {
+            wanted.is_empty() || have.iter().any(|h| wanted.contains(h))
         };
         // Facet counts: each facet counts over the documents that pass every
         // *other* filter, so ticking one box shows what the others offer.
-        let mut counts: [Vec<usize>; 4] =
-            std::array::from_fn(|f| vec![0; self.vocab[f].names.len()]);
+        let mut counts: [Vec<usize>; 4] = std::array::from_fn(|f| vec![0; c.vocab[f].names.len()]);
         let mut status_counts = [0usize; STATUSES.len()];
-        let mut hits: Vec<(Score, &DocMeta, Option<usize>)> = Vec::with_capacity(candidates.len());
-        for &(score, m, status) in &candidates {
-            let bits = passes(m, status);
-            let others = |f: u8| bits | (1 << f) == all;
+        let mut hits: Vec<(Score, u32, u8)> = Vec::new();
+        const ALL: u8 = 0b11111;
+        for &(doc, score) in &matches {
+            if wanted_lang.is_some_and(|l| c.lang[doc as usize] != l)
+                || !c.in_range(doc, request.from, request.to)
+            {
+                continue;
+            }
+            let d = doc as usize;
+            let status = c.status(doc, now);
+            let categories = c.categories.of(doc);
+            let regions = c.regions.of(doc);
+            // Which filters the document passes: bit f set when filter f holds.
+            let bits = u8::from(any(&wanted[0], &[c.kind[d]]))
+                | u8::from(any(&wanted[1], categories)) << 1
+                | u8::from(any(&wanted[2], regions)) << 2
+                | u8::from(wanted[3].is_empty() || wanted[3].contains(&c.organizer[d])) << 3
+                | u8::from(wanted_status.is_empty() || wanted_status.contains(&status)) << 4;
+            if bits == ALL {
+                hits.push((score, doc, status));
+            } else if (bits | (bits + 1)) != ALL {
+                // Fails two filters or more: counts in no facet.
+                continue;
+            }
+            let others = |f: u8| bits | (1 << f) == ALL;
             if others(0) {
-                counts[0][m.kind as usize] += 1;
+                counts[0][c.kind[d] as usize] += 1;
             }
             if others(1) {
-                for &c in &m.categories {
-                    counts[1][c as usize] += 1;
+                for &id in categories {
+                    counts[1][id as usize] += 1;
                 }
             }
             if others(2) {
-                for &r in &m.regions {
-                    counts[2][r as usize] += 1;
+                for &id in regions {
+                    counts[2][id as usize] += 1;
                 }
             }
-            if others(3)
-                && let Some(o) = m.organizer
-            {
-                counts[3][o as usize] += 1;
+            if others(3) && c.organizer[d] != NO_ID {
+                counts[3][c.organizer[d] as usize] += 1;
             }
-            if others(4)
-                && let Some(s) = status
-            {
-                status_counts[s] += 1;
-            }
-            if bits == all {
-                hits.push((score, m, status));
+            if others(4) && status != NO_STATUS {
+                status_counts[status as usize] += 1;
             }
         }
         let mut facets: BTreeMap<&'static str, BTreeMap<String, usize>> = BTreeMap::new();
@@ -404,7 +223,7 @@ impl SearchIndex {
             let entry = facets.entry(name).or_default();
             for (id, &count) in counts[f].iter().enumerate() {
                 if count > 0 {
-                    entry.insert(self.vocab[f].names[id].clone(), count);
+                    entry.insert(c.vocab[f].names[id].clone(), count);
                 }
             }
         }
@@ -415,20 +234,24 @@ impl SearchIndex {
             }
         }
 
+        let total = hits.len();
         let per_page = request.per_page.clamp(1, MAX_PER_PAGE);
         let page = request.page.max(1);
         let wanted_len = page.saturating_mul(per_page).min(hits.len());
-        let order = |a: &(Score, &DocMeta, Option<usize>), b: &(Score, &DocMeta, Option<usize>)| {
+        let order = |a: &(Score, u32, u8), b: &(Score, u32, u8)| {
+            let (ra, rb) = (c.url_rank[a.1 as usize], c.url_rank[b.1 as usize]);
             match request.sort {
-                Sort::Relevance => b.0.total_cmp(&a.0).then_with(|| a.1.url.cmp(&b.1.url)),
-                Sort::Date => b.1.date.cmp(&a.1.date).then_with(|| b.0.total_cmp(&a.0)),
+                Sort::Relevance => b.0.total_cmp(&a.0).then(ra.cmp(&rb)),
+                Sort::Date => c.date_rank[b.1 as usize]
+                    .cmp(&c.date_rank[a.1 as usize])
+                    .then_with(|| b.0.total_cmp(&a.0))
+                    .then(ra.cmp(&rb)),
                 Sort::Deadline => {
-                    let key = |m: &DocMeta| m.deadline().filter(|d| *d >= now);
-                    (key(a.1).is_none(), key(a.1), &a.1.url).cmp(&(
-                        key(b.1).is_none(),
-                        key(b.1),
-                        &b.1.url,
-                    ))
+                    let key = |doc: u32| {
+                        let deadline = c.deadline(doc, now);
+                        (deadline.is_none(), deadline)
+                    };
+                    key(a.1).cmp(&key(b.1)).then(ra.cmp(&rb))
                 }
             }
         };
@@ -438,35 +261,32 @@ impl SearchIndex {
             hits.truncate(wanted_len);
         }
         hits.sort_by(order);
-        let total = candidates
-            .iter()
-            .filter(|(_, m, status)| passes(m, *status) == all)
-            .count();
         let words = query_words(&request.q);
+        let names = |f: usize, ids: &[u32]| -> Vec<String> {
+            ids.iter()
+                .map(|&id| c.vocab[f].names[id as usize].clone())
+                .collect()
+        };
         let page_hits = hits
             .into_iter()
             .skip((page - 1).saturating_mul(per_page))
             .take(per_page)
-            .map(|(score, m, status)| Hit {
-                url: m.url.clone(),
-                title: m.title.clone(),
-                snippet: self.snippet(m.address, &words),
-                kind: self.vocab[0].names[m.kind as usize].clone(),
-                lang: m.lang.clone(),
-                status: status.map(|s| STATUSES[s]),
-                date: m.date.clone(),
-                organizer: m.organizer.map(|o| self.vocab[3].names[o as usize].clone()),
-                categories: m
-                    .categories
-                    .iter()
-                    .map(|&c| self.vocab[1].names[c as usize].clone())
-                    .collect(),
-                regions: m
-                    .regions
-                    .iter()
-                    .map(|&r| self.vocab[2].names[r as usize].clone())
-                    .collect(),
-                score,
+            .map(|(score, doc, status)| {
+                let d = doc as usize;
+                Hit {
+                    url: c.url[d].clone(),
+                    title: c.title[d].clone(),
+                    snippet: self.snippet(c.address(doc), &words),
+                    kind: c.vocab[0].names[c.kind[d] as usize].clone(),
+                    lang: if c.lang[d] == 1 { "en" } else { "ja" }.to_string(),
+                    status: STATUSES.get(status as usize).copied(),
+                    date: c.date[d].clone(),
+                    organizer: (c.organizer[d] != NO_ID)
+                        .then(|| c.vocab[3].names[c.organizer[d] as usize].clone()),
+                    categories: names(1, c.categories.of(doc)),
+                    regions: names(2, c.regions.of(doc)),
+                    score,
+                }
             })
             .collect();
         Response {
@@ -508,21 +328,23 @@ impl SearchIndex {
             return Vec::new();
         }
         let needle: String = needle.chars().take(MAX_QUERY_CHARS).collect();
-        let lang_ok = |l: &str| lang.is_none_or(|x| x == l);
+        let c = &self.columns;
+        let wanted_lang: Option<u8> = lang.map(|l| u8::from(l == "en"));
+        let lang_ok = |doc: u32| wanted_lang.is_none_or(|l| c.lang[doc as usize] == l);
         let starts = self
             .titles
             .iter()
-            .filter(|(n, _, _, l)| lang_ok(l) && n.starts_with(&needle));
+            .filter(|(n, d)| lang_ok(*d) && n.starts_with(&needle));
         let contains = self
             .titles
             .iter()
-            .filter(|(n, _, _, l)| lang_ok(l) && !n.starts_with(&needle) && n.contains(&needle));
+            .filter(|(n, d)| lang_ok(*d) && !n.starts_with(&needle) && n.contains(&needle));
         starts
             .chain(contains)
             .take(limit)
-            .map(|(_, title, url, _)| Suggestion {
-                title: title.clone(),
-                url: url.clone(),
+            .map(|&(_, doc)| Suggestion {
+                title: c.title[doc as usize].clone(),
+                url: c.url[doc as usize].clone(),
             })
             .collect()
     }
@@ -532,7 +354,7 @@ impl SearchIndex {
     /// on its own and the matches are combined here, which keeps phrase
     /// queries out of tantivy's intersections and exclusions (where a
     /// phrase scorer can be asked to seek backwards).
-    fn matches(&self, request: &Request) -> Vec<(Score, DocAddress)> {
+    fn matches(&self, request: &Request) -> Vec<(u32, Score)> {
         let mut required: Vec<BooleanQuery> = Vec::new();
         let mut excluded: Vec<BooleanQuery> = Vec::new();
         for raw in raw_words(&request.q) {
@@ -557,31 +379,27 @@ impl SearchIndex {
                 required.push(clause)
             }
         }
-        let run = |query: &dyn Query| self.searcher.search(query, &AllMatches).unwrap_or_default();
-        let mut found: Vec<(Score, DocAddress)> = match required.split_first() {
-            None => run(&AllQuery),
+        let run = |query: &dyn Query| {
+            let collector = AllMatches {
+                columns: &self.columns,
+            };
+            self.searcher.search(query, &collector).unwrap_or_default()
+        };
+        let mut found: Vec<(u32, Score)> = match required.split_first() {
+            None => (0..self.columns.documents())
+                .filter(|&doc| self.columns.is_alive(doc))
+                .map(|doc| (doc, 0.0))
+                .collect(),
             Some((first, rest)) => {
                 let mut found = run(first);
                 for query in rest {
-                    let scores: std::collections::HashMap<DocAddress, Score> = run(query)
-                        .into_iter()
-                        .map(|(score, address)| (address, score))
-                        .collect();
-                    found.retain_mut(|(score, address)| match scores.get(address) {
-                        Some(more) => {
-                            *score += more;
-                            true
-                        }
-                        None => false,
-                    });
+                    found = intersect(&found, &run(query));
                 }
                 found
             }
         };
         for query in &excluded {
-            let out: std::collections::HashSet<DocAddress> =
-                run(query).into_iter().map(|(_, a)| a).collect();
-            found.retain(|(_, address)| !out.contains(address));
+            found = subtract(&found, &run(query));
         }
         found
     }
@@ -695,34 +513,54 @@ fn query_words(q: &str) -> Vec<String> {
         .collect()
 }
 
-fn in_range(m: &DocMeta, from: Option<i64>, to: Option<i64>) -> bool {
-    if from.is_none() && to.is_none() {
-        return true;
+/// Documents in both lists (each sorted by number), scores added.
+fn intersect(a: &[(u32, Score)], b: &[(u32, Score)]) -> Vec<(u32, Score)> {
+    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push((a[i].0, a[i].1 + b[j].1));
+                i += 1;
+                j += 1;
+            }
+        }
     }
-    let (first, last) = if m.is_event {
-        (m.start, m.end.or(m.start))
-    } else if m.is_notice {
-        (m.opens.or(m.closes), m.closes)
-    } else {
-        return false;
-    };
-    let (Some(first), Some(last)) = (first, last) else {
-        return false;
-    };
-    from.is_none_or(|f| last >= f) && to.is_none_or(|t| first <= t)
+    out
 }
 
-/// Collects every match with its score: filtering and facets need all of
-/// them, and at portal sizes (≤ 100,000 pages) that is cheap.
-struct AllMatches;
+/// Documents of `a` that are not in `b` (each sorted by number).
+fn subtract(a: &[(u32, Score)], b: &[(u32, Score)]) -> Vec<(u32, Score)> {
+    let mut out = Vec::with_capacity(a.len());
+    let mut j = 0;
+    for &(doc, score) in a {
+        while j < b.len() && b[j].0 < doc {
+            j += 1;
+        }
+        if j >= b.len() || b[j].0 != doc {
+            out.push((doc, score));
+        }
+    }
+    out
+}
+
+/// Collects every match with its score, by document number in ascending
+/// order (segments in order, documents in order within each): filtering
+/// and facets need all of them, and at portal sizes (≤ 100,000 pages)
+/// that is cheap.
+struct AllMatches<'c> {
+    columns: &'c Columns,
+}
 
 struct SegmentMatches {
-    segment: SegmentOrdinal,
-    found: Vec<(Score, DocAddress)>,
+    base: u32,
+    found: Vec<(u32, Score)>,
 }
 
-impl Collector for AllMatches {
-    type Fruit = Vec<(Score, DocAddress)>;
+impl Collector for AllMatches<'_> {
+    type Fruit = Vec<(u32, Score)>;
     type Child = SegmentMatches;
 
     fn for_segment(
@@ -731,7 +569,7 @@ impl Collector for AllMatches {
         _reader: &SegmentReader,
     ) -> tantivy::Result<SegmentMatches> {
         Ok(SegmentMatches {
-            segment,
+            base: self.columns.base(segment),
             found: Vec::new(),
         })
     }
@@ -740,16 +578,22 @@ impl Collector for AllMatches {
         true
     }
 
-    fn merge_fruits(&self, fruits: Vec<Vec<(Score, DocAddress)>>) -> tantivy::Result<Self::Fruit> {
-        Ok(fruits.into_iter().flatten().collect())
+    fn merge_fruits(&self, fruits: Vec<Vec<(u32, Score)>>) -> tantivy::Result<Self::Fruit> {
+        let mut all: Vec<(u32, Score)> = fruits.into_iter().flatten().collect();
+        // Segments may be searched in any order by a multi-threaded
+        // executor; keep the promise of ascending numbers.
+        if !all.is_sorted_by_key(|m| m.0) {
+            all.sort_unstable_by_key(|m| m.0);
+        }
+        Ok(all)
     }
 }
 
 impl SegmentCollector for SegmentMatches {
-    type Fruit = Vec<(Score, DocAddress)>;
+    type Fruit = Vec<(u32, Score)>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        self.found.push((score, DocAddress::new(self.segment, doc)));
+        self.found.push((self.base + doc, score));
     }
 
     fn harvest(self) -> Self::Fruit {
@@ -761,49 +605,13 @@ impl SegmentCollector for SegmentMatches {
 mod tests {
     use super::*;
 
-    fn doc(is_event: bool, times: [Option<i64>; 4], event_state: Option<&str>) -> DocMeta {
-        DocMeta {
-            address: DocAddress::new(0, 0),
-            url: String::new(),
-            title: String::new(),
-            lang: "ja".into(),
-            kind: 0,
-            organizer: None,
-            categories: Vec::new(),
-            regions: Vec::new(),
-            date: None,
-            start: times[0],
-            end: times[1],
-            opens: times[2],
-            closes: times[3],
-            event_state: event_state.and_then(|s| STATUSES.iter().position(|x| *x == s)),
-            lang_code: 0,
-            is_event,
-            is_notice: !is_event,
-        }
-    }
-
-    fn name(status: Option<usize>) -> Option<&'static str> {
-        status.map(|s| STATUSES[s])
-    }
-
     #[test]
-    fn statuses_are_computed_at_query_time() {
-        let day = 86_400;
-        let notice = doc(false, [None, None, Some(100 * day), Some(200 * day)], None);
-        assert_eq!(name(notice.status(99 * day)), Some("upcoming"));
-        assert_eq!(name(notice.status(150 * day)), Some("open"));
-        assert_eq!(name(notice.status(190 * day)), Some("closing"));
-        assert_eq!(name(notice.status(201 * day)), Some("closed"));
-        let event = doc(true, [Some(10 * day), Some(11 * day), None, None], None);
-        assert_eq!(name(event.status(9 * day)), Some("upcoming"));
-        assert_eq!(name(event.status(10 * day + 5)), Some("ongoing"));
-        assert_eq!(name(event.status(12 * day)), Some("ended"));
-        let cancelled = doc(
-            true,
-            [Some(10 * day), Some(11 * day), None, None],
-            Some("cancelled"),
-        );
-        assert_eq!(name(cancelled.status(9 * day)), Some("cancelled"));
+    fn word_lists_combine_by_document_number() {
+        let a = [(1, 1.0), (3, 1.0), (5, 1.0), (9, 1.0)];
+        let b = [(3, 0.5), (4, 0.5), (9, 2.0)];
+        assert_eq!(intersect(&a, &b), vec![(3, 1.5), (9, 3.0)]);
+        assert_eq!(subtract(&a, &b), vec![(1, 1.0), (5, 1.0)]);
+        assert_eq!(intersect(&a, &[]), vec![]);
+        assert_eq!(subtract(&a, &[]), a.to_vec());
     }
 }
