@@ -228,6 +228,18 @@ await visit("event", EVENT, async (page) => {
 await visit("event-en-fallback", EVENT_FALLBACK_EN, async (page) => {
   check(await page.locator('h1[lang="ja"]').count() === 1, "event-en-fallback: the Japanese title has no lang=\"ja\"");
   check(await page.locator('a[hreflang="ja"]').count() >= 1, "event-en-fallback: no link to the Japanese original");
+  // Japanese text on an English page is marked as Japanese.
+  check(await page.locator('.facts dd span[lang="ja"]', { hasText: "テスト商工会議所" }).count() === 1,
+    "event-en-fallback: the Japanese co-organizer name has no lang=\"ja\"");
+});
+
+await visit("notice-en-fallback", "/en/notices/browser-test/startup-grant/", async (page) => {
+  const facts = await factsOf(page);
+  check("Application period" in facts && "Subsidy rate" in facts, `notice-en-fallback: facts ${Object.keys(facts)}`);
+  const marked = await page.$$eval(".facts dd", (dds) => dds.filter((d) => /[ぁ-んァ-ン一-龯]/.test(d.innerText)).every((d) => d.closest("[lang]").lang === "ja"));
+  check(marked, "notice-en-fallback: Japanese facts are not marked lang=\"ja\"");
+  const badge = await text(page, ".status-line .badge");
+  check(badge.includes("Closing soon"), `notice-en-fallback: status badge "${badge}"`);
 });
 
 await visit("notice", NOTICE, async (page) => {
