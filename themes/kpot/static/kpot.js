@@ -53,11 +53,26 @@
         .then(function (r) { return r.text(); })
         .then(function (html) {
           var next = new DOMParser().parseFromString(html, "text/html");
+          // Keyboard users keep their place: the focused filter (or field)
+          // is focused again in the fresh copy of the form.
+          var focused = document.activeElement;
+          var again = focused && focused.name && form.contains(focused)
+            ? [focused.name, focused.value] : null;
           ["search-results", "search-facets"].forEach(function (id) {
             var fresh = next.getElementById(id);
             var old = document.getElementById(id);
-            if (fresh && old) { old.replaceWith(fresh); }
+            if (fresh && old) { old.replaceWith(document.importNode(fresh, true)); }
           });
+          if (again && !document.contains(focused)) {
+            Array.prototype.some.call(form.elements, function (el) {
+              if (el.name === again[0] && el.value === again[1]) { el.focus(); return true; }
+              return false;
+            });
+          }
+          // Screen readers hear the new count once, not the whole list.
+          var status = document.getElementById("search-status");
+          var count = document.querySelector("#search-results .result-count");
+          if (status) { status.textContent = count ? count.textContent : ""; }
         })
         .catch(function () { /* keep the current results; the form still submits */ });
     };
