@@ -4,6 +4,10 @@
 #
 #     bash bench/search.sh [SIZES...]        (default: 10000 100000)
 #
+# Latency is measured in process without the answer cache (every query
+# computed); HTTP throughput both with repeated queries (the cache answers)
+# and with every request distinct (nothing cached).
+#
 # Needs ../shared/bench/gen_corpus.py (the shared corpus generator) and wrk
 # (installed with apt-get when missing). Prints a table; writes nothing in
 # the repository (corpora go to $TMPDIR).
@@ -16,48 +20,59 @@ mkdir -p "$work"
 
 bash .ci/install-deps
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet --bin kpot --example search_latency
-kpot="$PWD/target/release/kpot"
-latency="$PWD/target/release/examples/search_latency"
+cargo build --release --quiet --bin kpot --example search_latency --example search_index
+# Copies, so that another build of the tree cannot swap the binaries mid-run.
+cp target/release/kpot target/release/examples/search_latency target/release/examples/search_index "$work/"
+kpot="$work/kpot"
+latency="$work/search_latency"
+index_only="$work/search_index"
 
-index_time() { # root -> prints ms of the index stage
-  KPOT_TIMINGS=1 "$kpot" build --root "$1" --now 2026-11-22 2>&1 >/dev/null | awk '/index:/ {print $2}'
-}
-
-throughput() { # root -> prints requests/s
-  local root=$1 port=$((20000 + RANDOM % 20000))
+throughput() { # root mode -> prints requests/s; mode: repeated | distinct
+  local root=$1 mode=$2 port=$((20000 + RANDOM % 20000))
   "$kpot" server --root "$root" --port "$port" 2>/dev/null &
   local pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
-  cat > "$work/queries.lua" <<'LUA'
+  cat > "$work/queries.lua" <<LUA
 local queries = {"%E4%BA%8B%E6%A5%AD%E5%86%8D%E7%94%9F", "%E8%A3%9C%E5%8A%A9%E9%87%91", "%E5%86%8D%E7%94%9F",
   "%E6%A8%AA%E6%B5%9C", "%EF%BC%AB%EF%BC%A9%EF%BC%B0", "subsidy&lang=en", "seminar+yokohama&lang=en",
   "%E5%89%B5%E6%A5%AD+%E8%9E%8D%E8%B3%87", "DX&type=event", "%E4%BA%8B%E6%A5%AD%E6%89%BF%E7%B6%99&status=open"}
+local distinct = "$mode" == "distinct"
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", "/api/search?q=" .. queries[(i % #queries) + 1])
+  local path = "/api/search?q=" .. queries[(i % #queries) + 1]
+  if distinct then
+    -- A page and page size that no earlier request asked for: every
+    -- request is computed, none is answered from the server's memory.
+    path = path .. "&page=" .. (math.floor(i / 50) % 1000 + 1) .. "&per_page=" .. (i % 50 + 1)
+  end
+  return wrk.format("GET", path)
 end
 LUA
   wrk -t2 -c32 -d10s -s "$work/queries.lua" "http://127.0.0.1:$port" | awk '/Requests\/sec/ {print $2}'
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-printf '%-10s %10s %12s %s\n' site docs index_ms latency
-# The bundled site.
+http_figures() { # root
+  echo "HTTP /api/search, wrk -t2 -c32 10 s: $(throughput "$1" repeated) requests/s with 10 repeated queries (answered from memory after the first), $(throughput "$1" distinct) requests/s with every request distinct (all computed)"
+}
+
+# The bundled site, built whole.
 rm -rf "$work/bundled" && mkdir -p "$work/bundled"
 cp -r content data search-index config.toml "$work/bundled/" && rm -rf "$work/bundled/search-index/index"
-ms=$(index_time "$work/bundled")
-printf '%-10s %10s %12s\n' bundled "-" "$ms"
+ms=$(KPOT_TIMINGS=1 "$kpot" build --root "$work/bundled" --now 2026-11-22 2>&1 >/dev/null | awk '/index:/ {print $2}')
+echo "bundled site: index stage $ms"
 "$latency" "$work/bundled" 50
-echo "HTTP /api/search, wrk -t2 -c32 10 s: $(throughput "$work/bundled") requests/s"
+http_figures "$work/bundled"
 
+# Generated corpora: the index alone (the HTML is the performance bench's).
 for n in "${sizes[@]}"; do
   dir="$work/corpus-$n"
-  python3 ../shared/bench/gen_corpus.py --pages "$n" --out "$dir" --seed 1 2>/dev/null
+  [ -d "$dir/content" ] || python3 ../shared/bench/gen_corpus.py --pages "$n" --out "$dir" --seed 1 >/dev/null
   mkdir -p "$dir/search-index" && cp search-index/config.toml "$dir/search-index/"
-  ms=$(index_time "$dir")
-  printf '%-10s %10s %12s\n' "corpus" "$n" "$ms"
+  # kpot server insists on a built site; the API needs only the index.
+  mkdir -p "$dir/public" && [ -f "$dir/public/index.html" ] || echo '<!doctype html><title>bench</title>' > "$dir/public/index.html"
+  echo "corpus $n pages: $("$index_only" "$dir")"
   "$latency" "$dir" 10
-  echo "HTTP /api/search, wrk -t2 -c32 10 s: $(throughput "$dir") requests/s"
+  http_figures "$dir"
 done

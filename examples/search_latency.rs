@@ -1,7 +1,9 @@
 //! Query latency in process: opens a built index and runs a fixed set of
 //! Japanese and English queries, printing p50/p99 per query kind.
 //!
-//!     cargo run --release --example search_latency -- SITE_ROOT [ROUNDS]
+//!     cargo run --release --example search_latency -- SITE_ROOT [ROUNDS] [ONLY]
+//!
+//! With ONLY, just the queries that contain it run (for profiling one).
 
 use kpot::search::{Request, SearchIndex, Sort};
 use std::time::Instant;
@@ -39,6 +41,7 @@ fn main() {
     let rounds: usize = args
         .next()
         .map_or(20, |r| r.parse().expect("ROUNDS is a number"));
+    let only = args.next().unwrap_or_default();
     let opened = Instant::now();
     let index = SearchIndex::open(&std::path::Path::new(&root).join("search-index/index"))
         .expect("a built index (run kpot build first)");
@@ -48,11 +51,12 @@ fn main() {
         opened.elapsed().as_secs_f64() * 1000.0
     );
     let now = kpot::when::When::parse("2026-11-22").unwrap().start();
+    let cpu_before = cpu_ns();
     let mut plain = Vec::new();
     let mut filtered = Vec::new();
     let mut slowest: Vec<(f64, &str, bool, usize)> = Vec::new();
     for round in 0..=rounds {
-        for (q, lang) in QUERIES {
+        for (q, lang) in QUERIES.iter().filter(|(q, _)| q.contains(only.as_str())) {
             for (with_filters, samples) in [(false, &mut plain), (true, &mut filtered)] {
                 let request = Request {
                     q: q.to_string(),
@@ -83,6 +87,7 @@ fn main() {
             }
         }
     }
+    let cpu_ms = (cpu_ns() - cpu_before) as f64 / 1e6;
     slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
     slowest.dedup_by(|a, b| a.1 == b.1 && a.2 == b.2);
     for (ms, q, filtered, total) in slowest.iter().take(5) {
@@ -100,4 +105,21 @@ fn main() {
             samples[samples.len() - 1]
         );
     }
+    // CPU time, all threads: steadier than wall time on a busy machine.
+    let count = plain.len() + filtered.len();
+    println!(
+        "     cpu: {:.2} ms per query on average ({count} queries after warm-up, all threads)",
+        cpu_ms / (count as f64 * (rounds + 1) as f64 / rounds as f64)
+    );
+}
+
+/// Nanoseconds on CPU of all this process's threads (Linux schedstat).
+fn cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
 }

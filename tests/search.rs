@@ -168,3 +168,40 @@ fn hostile_queries_are_answered() {
         let _ = search(q, "ja");
     }
 }
+
+#[test]
+fn repeated_answers_come_from_memory_within_their_minute() {
+    let request = Request {
+        q: "事業再生".into(),
+        lang: Some("ja".into()),
+        page: 1,
+        per_page: 10,
+        ..Request::default()
+    };
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    let first = index().answer(&request, at("2026-11-22T10:00:05+09:00"));
+    let again = index().answer(&request, at("2026-11-22T10:00:55+09:00"));
+    assert!(std::sync::Arc::ptr_eq(&first, &again), "same minute: kept");
+    let later = index().answer(&request, at("2026-11-22T10:01:00+09:00"));
+    assert!(
+        !std::sync::Arc::ptr_eq(&first, &later),
+        "next minute: computed"
+    );
+    let other = index().answer(
+        &Request {
+            page: 2,
+            ..request.clone()
+        },
+        at("2026-11-22T10:00:30+09:00"),
+    );
+    assert!(
+        !std::sync::Arc::ptr_eq(&first, &other),
+        "another page: computed"
+    );
+    // What is kept is what a fresh computation gives.
+    let fresh = index().search(&request, at("2026-11-22T10:00:00+09:00"));
+    assert_eq!(
+        serde_json::to_string(&*first).unwrap(),
+        serde_json::to_string(&fresh).unwrap()
+    );
+}

@@ -41,11 +41,45 @@ fn write_into(dir: &Path, docs: &[SearchDoc]) -> tantivy::Result<()> {
     let index = Index::create_in_dir(dir, schema)?;
     schema::register_tokenizers(&index);
     let mut writer: IndexWriter = index.writer_with_num_threads(2, WRITER_BUDGET)?;
+    writer.set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
     for doc in docs {
         writer.add_document(to_document(&fields, doc))?;
     }
     writer.commit()?;
+    merge_into(&index, &mut writer, SEARCH_THREADS)?;
     writer.wait_merging_threads()?;
+    Ok(())
+}
+
+/// How many threads answer one query, each searching its own segments
+/// (see `SearchIndex::open`).
+pub const SEARCH_THREADS: usize = 2;
+
+/// Merges the freshly written segments into `groups` segments of about
+/// the same size: a query is searched one segment per thread, so equal
+/// segments make the threads finish together, and few segments keep each
+/// term lookup to a few dictionaries.
+fn merge_into(index: &Index, writer: &mut IndexWriter, groups: usize) -> tantivy::Result<()> {
+    let mut segments = index.searchable_segment_metas()?;
+    if segments.len() <= groups {
+        return Ok(());
+    }
+    // Largest first, each into the group with the fewest documents.
+    segments.sort_by_key(|s| std::cmp::Reverse(s.num_docs()));
+    let mut bins: Vec<(u32, Vec<tantivy::index::SegmentId>)> = vec![(0, Vec::new()); groups];
+    for segment in &segments {
+        let bin = bins
+            .iter_mut()
+            .min_by_key(|(docs, _)| *docs)
+            .expect("at least one group");
+        bin.0 += segment.num_docs();
+        bin.1.push(segment.id());
+    }
+    for (_, ids) in bins.into_iter().filter(|(_, ids)| ids.len() > 1) {
+        writer.merge(&ids).wait()?;
+    }
+    // The merged-away segments' files would otherwise stay on disk.
+    writer.garbage_collect_files().wait()?;
     Ok(())
 }
 

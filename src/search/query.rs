@@ -7,11 +7,13 @@ use super::config::SearchConfig;
 use super::schema::{self, Fields, Views};
 use super::snippet;
 use chrono::{DateTime, FixedOffset};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{
     DocAddress, DocId, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentOrdinal,
@@ -36,9 +38,15 @@ pub struct SearchIndex {
     titles: Vec<(String, u32)>,
     searcher: Searcher,
     labels: super::documents::Labels,
+    /// Recent answers by request and minute (see [`SearchIndex::answer`]).
+    answers: quick_cache::sync::Cache<(Request, i64), Arc<Response>>,
 }
 
-#[derive(Clone, Debug, Default)]
+/// How many answers the server keeps: popular searches repeat, and an
+/// answer is at most 50 hits.
+const ANSWERS_KEPT: usize = 2048;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Request {
     pub q: String,
     pub lang: Option<String>,
@@ -55,7 +63,7 @@ pub struct Request {
     pub per_page: usize,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Sort {
     #[default]
     Relevance,
@@ -97,8 +105,15 @@ pub struct Suggestion {
 impl SearchIndex {
     /// Opens the index `kpot build` wrote.
     pub fn open(dir: &Path) -> Result<SearchIndex, String> {
-        let index = Index::open_in_dir(dir)
+        let mut index = Index::open_in_dir(dir)
             .map_err(|e| format!("cannot open the search index {}: {e}", dir.display()))?;
+        if index.searchable_segment_ids().map_or(0, |ids| ids.len()) > 1 {
+            // One thread per segment: a broad query on a large site
+            // finishes in about half the time on two cores.
+            index
+                .set_multithread_executor(super::index::SEARCH_THREADS)
+                .map_err(|e| e.to_string())?;
+        }
         schema::register_tokenizers(&index);
         let fields = schema::fields_of(&index.schema()).map_err(|e| e.to_string())?;
         let config = SearchConfig::load(&dir.join(super::config::FILE_NAME))?;
@@ -122,6 +137,7 @@ impl SearchIndex {
             columns,
             titles,
             searcher,
+            answers: quick_cache::sync::Cache::new(ANSWERS_KEPT),
         })
     }
 
@@ -137,6 +153,24 @@ impl SearchIndex {
 
     pub fn num_docs(&self) -> u64 {
         self.searcher.num_docs()
+    }
+
+    /// Answers a request as the server does: statuses and deadlines as of
+    /// the start of the current minute, and a repeated request within that
+    /// minute from memory. An index never changes once opened (a rebuilt
+    /// one is a new `SearchIndex`), so the only thing that ages an answer is
+    /// the clock, and no answer outlives its minute.
+    pub fn answer(&self, request: &Request, now: DateTime<FixedOffset>) -> Arc<Response> {
+        let minute = now.timestamp().div_euclid(60) * 60;
+        let key = (request.clone(), minute);
+        if let Some(response) = self.answers.get(&key) {
+            return response;
+        }
+        let at =
+            DateTime::from_timestamp(minute, 0).map_or(now, |t| t.with_timezone(&now.timezone()));
+        let response = Arc::new(self.search(request, at));
+        self.answers.insert(key, response.clone());
+        response
     }
 
     /// Answers a request. Never fails on what a user typed: anything that
@@ -163,58 +197,29 @@ impl SearchIndex {
                     .map_or(NO_STATUS - 1, |i| i as u8)
             })
             .collect();
-        let any = |wanted: &[u32], have: &[u32]| {
-            wanted.is_empty() || have.iter().any(|h| wanted.contains(h))
+        let filters = Filters {
+            lang: wanted_lang,
+            from: request.from,
+            to: request.to,
+            wanted,
+            statuses: wanted_status,
+            now,
         };
-        // Facet counts: each facet counts over the documents that pass every
-        // *other* filter, so ticking one box shows what the others offer.
-        let mut counts: [Vec<usize>; 4] = std::array::from_fn(|f| vec![0; c.vocab[f].names.len()]);
-        let mut status_counts = [0usize; STATUSES.len()];
-        let mut hits: Vec<(Score, u32, u8)> = Vec::new();
-        const ALL: u8 = 0b11111;
-        for &(doc, score) in &matches {
-            if wanted_lang.is_some_and(|l| c.lang[doc as usize] != l)
-                || !c.in_range(doc, request.from, request.to)
-            {
-                continue;
-            }
-            let d = doc as usize;
-            let status = c.status(doc, now);
-            let categories = c.categories.of(doc);
-            let regions = c.regions.of(doc);
-            // Which filters the document passes: bit f set when filter f holds.
-            let bits = u8::from(any(&wanted[0], &[c.kind[d]]))
-                | u8::from(any(&wanted[1], categories)) << 1
-                | u8::from(any(&wanted[2], regions)) << 2
-                | u8::from(wanted[3].is_empty() || wanted[3].contains(&c.organizer[d])) << 3
-                | u8::from(wanted_status.is_empty() || wanted_status.contains(&status)) << 4;
-            if bits == ALL {
-                hits.push((score, doc, status));
-            } else if (bits | (bits + 1)) != ALL {
-                // Fails two filters or more: counts in no facet.
-                continue;
-            }
-            let others = |f: u8| bits | (1 << f) == ALL;
-            if others(0) {
-                counts[0][c.kind[d] as usize] += 1;
-            }
-            if others(1) {
-                for &id in categories {
-                    counts[1][id as usize] += 1;
-                }
-            }
-            if others(2) {
-                for &id in regions {
-                    counts[2][id as usize] += 1;
-                }
-            }
-            if others(3) && c.organizer[d] != NO_ID {
-                counts[3][c.organizer[d] as usize] += 1;
-            }
-            if others(4) && status != NO_STATUS {
-                status_counts[status as usize] += 1;
-            }
-        }
+        // Broad queries on large sites match tens of thousands of pages:
+        // tally them in chunks on every core.
+        let tally = if matches.len() > TALLY_CHUNK {
+            matches
+                .par_chunks(TALLY_CHUNK)
+                .map(|chunk| filters.tally(c, chunk))
+                .reduce(|| Tally::new(c), Tally::merge)
+        } else {
+            filters.tally(c, &matches)
+        };
+        let Tally {
+            counts,
+            statuses: status_counts,
+            mut hits,
+        } = tally;
         let mut facets: BTreeMap<&'static str, BTreeMap<String, usize>> = BTreeMap::new();
         for (f, name) in ["type", "category", "region", "organizer"]
             .into_iter()
@@ -351,9 +356,8 @@ impl SearchIndex {
 
     /// Every word must match (in any view of any text field), through its
     /// synonyms too; words written `-word` must not. Each word is searched
-    /// on its own and the matches are combined here, which keeps phrase
-    /// queries out of tantivy's intersections and exclusions (where a
-    /// phrase scorer can be asked to seek backwards).
+    /// on its own and the sorted match lists are merged here, a linear pass
+    /// that also adds up each word's score.
     fn matches(&self, request: &Request) -> Vec<(u32, Score)> {
         let mut required: Vec<BooleanQuery> = Vec::new();
         let mut excluded: Vec<BooleanQuery> = Vec::new();
@@ -410,31 +414,34 @@ impl SearchIndex {
         let b = &self.config.boosts;
         let normalized = normalize(word);
         let mut clauses: Vec<Box<dyn Query>> = Vec::new();
-        // Titles and descriptions are short: a word must appear as written
-        // (a phrase of its parts). Bodies are long: all parts somewhere in
-        // the page is enough, and needs no positions, which keeps broad
-        // queries fast on large sites.
+        // A word matches where all of its parts occur (its dictionary
+        // words, its character bigrams, its English stems), never as an
+        // exact phrase: overlapping bigrams rarely all occur in a text
+        // without the word itself, the dictionary view adds the score of
+        // whole-word matches, and phrase matching (reading positions for
+        // every candidate) was a third of a broad query's time on 100,000
+        // pages.
         let views = [
-            (self.fields.title_views, b.title, true),
-            (self.fields.description_views, b.description, true),
-            (self.fields.body_views, b.body, false),
+            (self.fields.title_views, b.title),
+            (self.fields.description_views, b.description),
+            (self.fields.body_views, b.body),
         ];
         let morph = morph_words(&normalized);
         let gram = grams(&normalized);
         let english = english_words(&normalized);
-        for (views, weight, phrase) in views {
+        for (views, weight) in views {
             let Views {
                 morph: mf,
                 grams: gf,
                 english: ef,
             } = views;
-            if let Some(q) = sequence(mf, &morph, phrase) {
+            if let Some(q) = all_of(mf, &morph) {
                 clauses.push(Box::new(BoostQuery::new(q, weight * b.morph)));
             }
-            if let Some(q) = sequence(gf, &gram, phrase) {
+            if let Some(q) = all_of(gf, &gram) {
                 clauses.push(Box::new(BoostQuery::new(q, weight * b.grams)));
             }
-            if let Some(q) = sequence(ef, &english, phrase) {
+            if let Some(q) = all_of(ef, &english) {
                 clauses.push(Box::new(BoostQuery::new(q, weight * b.english)));
             }
         }
@@ -458,13 +465,108 @@ impl SearchIndex {
     }
 }
 
-/// Terms as one query: a term, a phrase of adjacent terms, or (without
-/// `phrase`) all of the terms anywhere in the field.
-fn sequence(
-    field: tantivy::schema::Field,
-    terms: &[String],
-    phrase: bool,
-) -> Option<Box<dyn Query>> {
+/// Matches per chunk when tallying in parallel.
+const TALLY_CHUNK: usize = 8192;
+
+/// A request's filters, resolved to column values.
+struct Filters {
+    lang: Option<u8>,
+    from: Option<i64>,
+    to: Option<i64>,
+    /// Wanted ids of type, category, region and organizer (empty: any).
+    wanted: [Vec<u32>; 4],
+    statuses: Vec<u8>,
+    now: i64,
+}
+
+/// Facet counts and the hits that pass every filter, for some matches.
+struct Tally {
+    /// By facet (type, category, region, organizer), by id.
+    counts: [Vec<usize>; 4],
+    statuses: [usize; STATUSES.len()],
+    hits: Vec<(Score, u32, u8)>,
+}
+
+impl Tally {
+    fn new(c: &Columns) -> Tally {
+        Tally {
+            counts: std::array::from_fn(|f| vec![0; c.vocab[f].names.len()]),
+            statuses: [0; STATUSES.len()],
+            hits: Vec::new(),
+        }
+    }
+
+    fn merge(mut self, other: Tally) -> Tally {
+        for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
+        for (a, b) in self.statuses.iter_mut().zip(&other.statuses) {
+            *a += b;
+        }
+        self.hits.extend_from_slice(&other.hits);
+        self
+    }
+}
+
+impl Filters {
+    /// Facet counts: each facet counts over the documents that pass every
+    /// *other* filter, so ticking one box shows what the others offer.
+    fn tally(&self, c: &Columns, matches: &[(u32, Score)]) -> Tally {
+        const ALL: u8 = 0b11111;
+        let any = |wanted: &[u32], have: &[u32]| {
+            wanted.is_empty() || have.iter().any(|h| wanted.contains(h))
+        };
+        let [types, categories_wanted, regions_wanted, organizers] = &self.wanted;
+        let mut t = Tally::new(c);
+        for &(doc, score) in matches {
+            let d = doc as usize;
+            if self.lang.is_some_and(|l| c.lang[d] != l) || !c.in_range(doc, self.from, self.to) {
+                continue;
+            }
+            let status = c.status(doc, self.now);
+            let categories = c.categories.of(doc);
+            let regions = c.regions.of(doc);
+            // Which filters the document passes: bit f set when filter f holds.
+            let bits = u8::from(any(types, &[c.kind[d]]))
+                | u8::from(any(categories_wanted, categories)) << 1
+                | u8::from(any(regions_wanted, regions)) << 2
+                | u8::from(organizers.is_empty() || organizers.contains(&c.organizer[d])) << 3
+                | u8::from(self.statuses.is_empty() || self.statuses.contains(&status)) << 4;
+            if bits == ALL {
+                t.hits.push((score, doc, status));
+            } else if (bits | (bits + 1)) != ALL {
+                // Fails two filters or more: counts in no facet.
+                continue;
+            }
+            let others = |f: u8| bits | (1 << f) == ALL;
+            if others(0) {
+                t.counts[0][c.kind[d] as usize] += 1;
+            }
+            if others(1) {
+                for &id in categories {
+                    t.counts[1][id as usize] += 1;
+                }
+            }
+            if others(2) {
+                for &id in regions {
+                    t.counts[2][id as usize] += 1;
+                }
+            }
+            if others(3) && c.organizer[d] != NO_ID {
+                t.counts[3][c.organizer[d] as usize] += 1;
+            }
+            if others(4) && status != NO_STATUS {
+                t.statuses[status as usize] += 1;
+            }
+        }
+        t
+    }
+}
+
+/// Terms as one query: the term, or all of the terms anywhere in the field.
+fn all_of(field: tantivy::schema::Field, terms: &[String]) -> Option<Box<dyn Query>> {
     let term = |t: &String| -> Box<dyn Query> {
         Box::new(TermQuery::new(
             Term::from_field_text(field, t),
@@ -474,13 +576,8 @@ fn sequence(
     match terms {
         [] => None,
         [one] => Some(term(one)),
-        many if !phrase => Some(Box::new(BooleanQuery::new(
+        many => Some(Box::new(BooleanQuery::new(
             many.iter().map(|t| (Occur::Must, term(t))).collect(),
-        ))),
-        many => Some(Box::new(PhraseQuery::new(
-            many.iter()
-                .map(|t| Term::from_field_text(field, t))
-                .collect(),
         ))),
     }
 }
@@ -579,7 +676,7 @@ impl Collector for AllMatches<'_> {
     }
 
     fn merge_fruits(&self, fruits: Vec<Vec<(u32, Score)>>) -> tantivy::Result<Self::Fruit> {
-        let mut all: Vec<(u32, Score)> = fruits.into_iter().flatten().collect();
+        let mut all: Vec<(u32, Score)> = fruits.concat();
         // Segments may be searched in any order by a multi-threaded
         // executor; keep the promise of ascending numbers.
         if !all.is_sorted_by_key(|m| m.0) {

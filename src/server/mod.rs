@@ -226,8 +226,8 @@ async fn api_search(State(state): State<Arc<AppState>>, RawQuery(query): RawQuer
     let Some(index) = state.index() else {
         return unavailable();
     };
-    let response = index.search(&request, crate::when::now_or(None).unwrap_or_default());
-    json_response(StatusCode::OK, &response)
+    let response = index.answer(&request, crate::when::now_or(None).unwrap_or_default());
+    json_response(StatusCode::OK, &*response)
 }
 
 async fn api_suggest(State(state): State<Arc<AppState>>, RawQuery(query): RawQuery) -> Response {

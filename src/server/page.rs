@@ -60,14 +60,14 @@ fn search_page(
     request.lang = Some(lang.code().into());
     let index = state.index();
     let results = match (&index, &error) {
-        (Some(index), None) if has_criteria(&request) => Some(index.search(&request, now)),
+        (Some(index), None) if has_criteria(&request) => Some(index.answer(&request, now)),
         _ => None,
     };
     let page = &state.page;
     let chrome = Chrome::new(&page.config, &page.theme, now);
     let url = format!("{}/search/", lang.prefix());
     let ctx = context! {
-        search => search_context(&request, results.as_ref(), index.as_deref(), lang, &url),
+        search => search_context(&request, results.as_deref(), index.as_deref(), lang, &url),
         error => error.map(|e| e.message),
         unavailable => index.is_none(),
         ..chrome.base(lang, &url, Alternates::Same("/search/"))
