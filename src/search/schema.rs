@@ -48,30 +48,26 @@ pub struct Fields {
     pub event_status: Field,
 }
 
-/// An analysed field; positions only where phrases are matched (titles and
-/// descriptions), not in bodies, which are matched word by word.
-fn analysed(tokenizer: &str, positions: bool) -> TextOptions {
-    let record = if positions {
-        IndexRecordOption::WithFreqsAndPositions
-    } else {
-        IndexRecordOption::WithFreqs
-    };
+/// An analysed field, with frequencies for ranking and no positions: a
+/// word matches where all of its parts occur (see `query::word_clauses`),
+/// so no phrase is ever matched.
+fn analysed(tokenizer: &str) -> TextOptions {
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(tokenizer)
-        .set_index_option(record);
+        .set_index_option(IndexRecordOption::WithFreqs);
     TextOptions::default().set_indexing_options(indexing)
 }
 
 pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let mut views = |name: &str, positions: bool| Views {
-        morph: b.add_text_field(&format!("{name}_morph"), analysed(MORPH, positions)),
-        grams: b.add_text_field(&format!("{name}_grams"), analysed(GRAMS, positions)),
-        english: b.add_text_field(&format!("{name}_en"), analysed(ENGLISH, positions)),
+    let mut views = |name: &str| Views {
+        morph: b.add_text_field(&format!("{name}_morph"), analysed(MORPH)),
+        grams: b.add_text_field(&format!("{name}_grams"), analysed(GRAMS)),
+        english: b.add_text_field(&format!("{name}_en"), analysed(ENGLISH)),
     };
-    let title_views = views("title", true);
-    let description_views = views("description", true);
-    let body_views = views("body", false);
+    let title_views = views("title");
+    let description_views = views("description");
+    let body_views = views("body");
     let fields = Fields {
         key: b.add_text_field("key", STRING | STORED),
         url: b.add_text_field("url", STORED),
