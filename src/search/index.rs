@@ -48,6 +48,11 @@ fn write_into(dir: &Path, docs: &[SearchDoc]) -> tantivy::Result<()> {
     writer.commit()?;
     merge_into(&index, &mut writer, SEARCH_THREADS)?;
     writer.wait_merging_threads()?;
+    // The merged-away segments' files stay on disk while the writer that
+    // merged them lives; a fresh writer sees only the two left.
+    let mut cleaner: IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
+    cleaner.garbage_collect_files().wait()?;
+    cleaner.wait_merging_threads()?;
     Ok(())
 }
 
@@ -78,8 +83,6 @@ fn merge_into(index: &Index, writer: &mut IndexWriter, groups: usize) -> tantivy
     for (_, ids) in bins.into_iter().filter(|(_, ids)| ids.len() > 1) {
         writer.merge(&ids).wait()?;
     }
-    // The merged-away segments' files would otherwise stay on disk.
-    writer.garbage_collect_files().wait()?;
     Ok(())
 }
 
