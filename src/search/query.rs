@@ -42,6 +42,11 @@ pub struct SearchIndex {
     answers: quick_cache::sync::Cache<(Request, i64), Arc<Response>>,
 }
 
+/// From this many documents on, a query's segments are searched in
+/// parallel; below, handing work to another thread costs more than it
+/// saves.
+const PARALLEL_FROM: u32 = 50_000;
+
 /// How many answers the server keeps: popular searches repeat, and an
 /// answer is at most 50 hits.
 const ANSWERS_KEPT: usize = 2048;
@@ -107,7 +112,9 @@ impl SearchIndex {
     pub fn open(dir: &Path) -> Result<SearchIndex, String> {
         let mut index = Index::open_in_dir(dir)
             .map_err(|e| format!("cannot open the search index {}: {e}", dir.display()))?;
-        if index.searchable_segment_ids().map_or(0, |ids| ids.len()) > 1 {
+        let segments = index.searchable_segment_metas().unwrap_or_default();
+        let documents: u32 = segments.iter().map(|s| s.num_docs()).sum();
+        if segments.len() > 1 && documents >= PARALLEL_FROM {
             // One thread per segment: a broad query on a large site
             // finishes in about half the time on two cores.
             index
