@@ -128,6 +128,10 @@ struct ServerArgs {
     interface: String,
     #[arg(long, default_value_t = 8080)]
     port: u16,
+    /// How many search answers to keep in memory (by request and minute);
+    /// 0 computes every request.
+    #[arg(long, default_value_t = kpot::search::query::ANSWERS_KEPT)]
+    answers: usize,
 }
 
 #[derive(Args)]
@@ -181,6 +185,7 @@ fn main() -> ExitCode {
         Command::Build(args) => run_build(&cli.root, args, lang),
         Command::Newsletter(args) => run_newsletter(&cli.root, args, lang),
         Command::Server(args) => {
+            kpot::search::query::keep_answers(args.answers);
             let options = kpot::server::Options {
                 root: cli.root.clone(),
                 interface: args.interface,

@@ -60,7 +60,7 @@ fn write_into(dir: &Path, docs: &[SearchDoc]) -> tantivy::Result<()> {
     writer.wait_merging_threads()?;
     // The merged-away segments' files stay on disk while the writer that
     // merged them lives; a fresh writer sees only the two left.
-    let mut cleaner: IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
+    let cleaner: IndexWriter = index.writer_with_num_threads(1, 15_000_000)?;
     cleaner.garbage_collect_files().wait()?;
     cleaner.wait_merging_threads()?;
     Ok(())

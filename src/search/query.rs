@@ -38,8 +38,9 @@ pub struct SearchIndex {
     titles: Vec<(String, u32)>,
     searcher: Searcher,
     labels: super::documents::Labels,
-    /// Recent answers by request and minute (see [`SearchIndex::answer`]).
-    answers: quick_cache::sync::Cache<(Request, i64), Arc<Response>>,
+    /// Recent answers by request and minute (see [`SearchIndex::answer`]);
+    /// none when the operator turned the memory off.
+    answers: Option<quick_cache::sync::Cache<(Request, i64), Arc<Response>>>,
 }
 
 /// From this many documents on, a query's segments are searched in
@@ -47,9 +48,21 @@ pub struct SearchIndex {
 /// saves.
 const PARALLEL_FROM: u32 = 50_000;
 
-/// How many answers the server keeps: popular searches repeat, and an
-/// answer is at most 50 hits.
-const ANSWERS_KEPT: usize = 2048;
+/// How many answers an index keeps by default: popular searches repeat,
+/// and an answer is at most 50 hits.
+pub const ANSWERS_KEPT: usize = 2048;
+
+/// How many answers indexes opened from now on keep (`kpot server
+/// --answers N`); process-wide, since the server reopens its index on
+/// every rebuild.
+static ANSWERS_SETTING: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(ANSWERS_KEPT);
+
+/// Sets how many answers indexes opened from now on keep; 0 keeps none
+/// and computes every request.
+pub fn keep_answers(count: usize) {
+    ANSWERS_SETTING.store(count, std::sync::atomic::Ordering::Relaxed);
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Request {
@@ -144,7 +157,10 @@ impl SearchIndex {
             columns,
             titles,
             searcher,
-            answers: quick_cache::sync::Cache::new(ANSWERS_KEPT),
+            answers: match ANSWERS_SETTING.load(std::sync::atomic::Ordering::Relaxed) {
+                0 => None,
+                kept => Some(quick_cache::sync::Cache::new(kept)),
+            },
         })
     }
 
@@ -169,14 +185,17 @@ impl SearchIndex {
     /// the clock, and no answer outlives its minute.
     pub fn answer(&self, request: &Request, now: DateTime<FixedOffset>) -> Arc<Response> {
         let minute = now.timestamp().div_euclid(60) * 60;
-        let key = (request.clone(), minute);
-        if let Some(response) = self.answers.get(&key) {
-            return response;
-        }
         let at =
             DateTime::from_timestamp(minute, 0).map_or(now, |t| t.with_timezone(&now.timezone()));
+        let Some(answers) = &self.answers else {
+            return Arc::new(self.search(request, at));
+        };
+        let key = (request.clone(), minute);
+        if let Some(response) = answers.get(&key) {
+            return response;
+        }
         let response = Arc::new(self.search(request, at));
-        self.answers.insert(key, response.clone());
+        answers.insert(key, response.clone());
         response
     }
 
