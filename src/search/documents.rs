@@ -12,7 +12,7 @@ use crate::render::views::sort_date;
 /// bound on what one hostile file can add to the index.
 const MAX_BODY_CHARS: usize = 20_000;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct SearchDoc {
     pub key: String,
     pub url: String,
