@@ -201,6 +201,14 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     if prepared.diagnostics.iter().any(Diagnostic::is_error) {
         return Err(BuildError::Content(prepared.diagnostics));
     }
+    // The Markdown sources are rendered (`bodies`); only a newsletter
+    // issue's lead is read again. A 50,000-page site holds 200 MB less.
+    let mut prepared = prepared;
+    for page in &mut prepared.content.pages {
+        if page.section != crate::feeds::newsletter::SECTION {
+            page.body = String::new();
+        }
+    }
     let Prepared {
         config,
         theme,
@@ -213,10 +221,11 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         diagnostics,
     } = &prepared;
 
-    let site = Site::new(config, data, content, catalog, bodies, *now, theme, env);
+    let mut site = Site::new(config, data, content, catalog, bodies, *now, theme, env);
     let plan = site.plan();
-    let writer = output::Writer::begin(&target).map_err(cannot_write)?;
     stage("plan");
+    let writer = output::Writer::begin(&target).map_err(cannot_write)?;
+    stage("scan output");
     let feeds = AtomicUsize::new(0);
     let put = |output: &Output| -> std::io::Result<()> {
         let path = &output.path;
@@ -236,7 +245,11 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
                 (staged, started.elapsed())
             })
         });
-        let rendered = render_and_write(&site, &plan, root, &put);
+        let rendered = render_jobs(&site, &plan, &put).and_then(|()| {
+            // Feeds and calendars do not show list views: free them first.
+            site.forget_list_views();
+            render_extras(&site, &plan, root, &put)
+        });
         let index = index.map(|handle| match handle.join() {
             Ok(result) => result,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -307,26 +320,18 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
 }
 
 /// Renders every job in batches, handing each file to `put` as soon as its
-/// batch is done, then the extras (feeds, sitemap, static files). Template
-/// errors stop the writing but not the rendering, so that all of them are
-/// reported at once.
-fn render_and_write(
+/// batch is done. Template errors stop the writing but not the rendering,
+/// so that all of them are reported at once.
+fn render_jobs(
     site: &Site<'_>,
     plan: &crate::render::Plan<'_>,
-    root: &Path,
     put: &(dyn Fn(&Output) -> std::io::Result<()> + Sync),
 ) -> Result<(), BuildError> {
-    let fatal = |err: std::io::Error| {
-        BuildError::Fatal(Text::new(
-            format!("出力を書けません: {err}"),
-            format!("cannot write the output: {err}"),
-        ))
-    };
     let mut errors: Vec<Diagnostic> = Vec::new();
     for batch in plan.jobs.chunks(BATCH) {
         match site.render_jobs(plan, batch) {
             Ok(outputs) if errors.is_empty() => {
-                outputs.par_iter().try_for_each(put).map_err(fatal)?;
+                outputs.par_iter().try_for_each(put).map_err(write_error)?;
             }
             Ok(_) => {}
             Err(found) => {
@@ -341,9 +346,21 @@ fn render_and_write(
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(BuildError::Content(errors));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(BuildError::Content(errors))
     }
+}
+
+/// The files that look at the whole site (feeds, calendars, sitemap) and
+/// the static files, handed to `put`.
+fn render_extras(
+    site: &Site<'_>,
+    plan: &crate::render::Plan<'_>,
+    root: &Path,
+    put: &(dyn Fn(&Output) -> std::io::Result<()> + Sync),
+) -> Result<(), BuildError> {
     let mut extras = site.render_extras(plan);
     extras.extend(site_static_files(root).map_err(|err| {
         BuildError::Fatal(Text::new(
@@ -351,7 +368,14 @@ fn render_and_write(
             format!("cannot read static/: {err}"),
         ))
     })?);
-    extras.par_iter().try_for_each(put).map_err(fatal)
+    extras.par_iter().try_for_each(put).map_err(write_error)
+}
+
+fn write_error(err: std::io::Error) -> BuildError {
+    BuildError::Fatal(Text::new(
+        format!("出力を書けません: {err}"),
+        format!("cannot write the output: {err}"),
+    ))
 }
 
 /// The fingerprint of everything a build reads: the kpot program, the

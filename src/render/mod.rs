@@ -141,6 +141,14 @@ impl<'a> Site<'a> {
         Ok(outputs)
     }
 
+    /// Frees the list views made so far (they are made again if needed):
+    /// a build calls it once the pages are rendered, before the feeds.
+    pub fn forget_list_views(&mut self) {
+        for view in &mut self.summaries {
+            view.take();
+        }
+    }
+
     /// Works out the sections, terms and jobs of this build.
     pub fn plan(&self) -> Plan<'a> {
         let sections: Vec<(&'a SectionEntry, Vec<usize>, Vec<usize>)> = self

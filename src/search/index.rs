@@ -22,7 +22,7 @@ pub fn write(
     docs: &[SearchDoc],
     extra: &[(&str, Option<&[u8]>)],
 ) -> Result<(), String> {
-    stage(target, docs, extra, None)?.commit()
+    stage(target, docs.iter(), extra, None)?.commit()
 }
 
 /// An index written completely beside the live one, waiting for
@@ -54,9 +54,9 @@ impl Drop for Staged {
 /// Writes the index of `docs` and the `extra` files into a staging folder
 /// beside `target`. `source` (a hash of everything the index is made from)
 /// is saved with it, for [`built_from`].
-pub fn stage(
+pub fn stage<D: std::borrow::Borrow<SearchDoc>>(
     target: &Path,
-    docs: &[SearchDoc],
+    docs: impl IntoIterator<Item = D>,
     extra: &[(&str, Option<&[u8]>)],
     source: Option<&str>,
 ) -> Result<Staged, String> {
@@ -85,13 +85,16 @@ pub fn built_from(target: &Path) -> Option<String> {
     std::fs::read_to_string(target.join(SOURCE_FILE)).ok()
 }
 
-fn write_into(dir: &Path, docs: &[SearchDoc]) -> tantivy::Result<()> {
+fn write_into<D: std::borrow::Borrow<SearchDoc>>(
+    dir: &Path,
+    docs: impl IntoIterator<Item = D>,
+) -> tantivy::Result<()> {
     let (schema, fields) = schema::build();
     let index = Index::create_in_dir(dir, schema)?;
     schema::register_tokenizers(&index);
     let mut writer: IndexWriter = index.writer_with_num_threads(2, WRITER_BUDGET)?;
     for doc in docs {
-        writer.add_document(to_document(&fields, doc))?;
+        writer.add_document(to_document(&fields, doc.borrow()))?;
     }
     writer.commit()?;
     writer.wait_merging_threads()?;

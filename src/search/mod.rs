@@ -57,18 +57,23 @@ pub fn stage_index(
     let config_path = root.join("search-index").join("config.toml");
     // Validate before writing anything.
     config::SearchConfig::load(&config_path)?;
-    let docs = documents::collect(content, catalog, data, bodies);
     let target = root.join("search-index").join("index");
     let config = std::fs::read(&config_path).ok();
     let labels =
         serde_json::to_vec(&documents::labels(content, data)).map_err(|e| e.to_string())?;
+    // First pass: what the index would be made from. The documents are
+    // made again for the writer rather than all held at once.
+    let mut documents = 0;
     let source = {
         use std::hash::Hash;
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
         crate::output::program_stamp().hash(&mut hasher);
         config.hash(&mut hasher);
         labels.hash(&mut hasher);
-        docs.hash(&mut hasher);
+        for doc in documents::each(content, catalog, data, bodies) {
+            doc.hash(&mut hasher);
+            documents += 1;
+        }
         format!("{:032x}", hasher.digest128())
     };
     let current = index::built_from(&target).is_some_and(|built| built == source)
@@ -78,7 +83,7 @@ pub fn stage_index(
     } else {
         Some(index::stage(
             &target,
-            &docs,
+            documents::each(content, catalog, data, bodies),
             &[
                 (config::FILE_NAME, config.as_deref()),
                 (LABELS_FILE, Some(&labels)),
@@ -87,7 +92,7 @@ pub fn stage_index(
         )?)
     };
     Ok(StagedIndex {
-        documents: docs.len(),
+        documents,
         index,
         source,
     })
