@@ -305,7 +305,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     stage("commit");
     stages.extend(index_took.map(|took| ("(index thread)", took)));
 
-    Ok(BuildReport {
+    let report = BuildReport {
         pages,
         files: stats.files,
         written: stats.written,
@@ -313,10 +313,16 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         indexed: recorded.indexed,
         index_rebuilt,
         feeds,
-        warnings: diagnostics.clone(),
+        warnings: recorded.warnings,
         elapsed: started.elapsed(),
         stages,
-    })
+    };
+    // Freeing every page, body and view of a large site is a few percent
+    // of the build; nobody needs to wait for it (`kpot build` exits).
+    drop(plan);
+    drop(site);
+    std::thread::spawn(move || drop(prepared));
+    Ok(report)
 }
 
 /// Renders every job in batches, handing each file to `put` as soon as its

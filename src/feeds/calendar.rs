@@ -111,7 +111,7 @@ fn ordered(site: &Site<'_>, mut items: Vec<usize>) -> Vec<usize> {
             PageKind::Event(e) => Some(e.start.start()),
             _ => None,
         };
-        (start, page.key.clone())
+        (start, page.key.as_str())
     });
     items
 }

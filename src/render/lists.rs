@@ -96,11 +96,11 @@ pub fn order(
             let (mut past, mut current): (Vec<usize>, Vec<usize>) = items
                 .into_iter()
                 .partition(|&i| page(i).kind.status(site.now).is_some_and(Status::is_past));
-            current.sort_by_key(|&i| (sort_date(page(i)).map(|d| d.start()), page(i).key.clone()));
+            current.sort_by_key(|&i| (sort_date(page(i)).map(|d| d.start()), page(i).key.as_str()));
             past.sort_by_key(|&i| {
                 (
                     Reverse(sort_date(page(i)).map(|d| d.start())),
-                    page(i).key.clone(),
+                    page(i).key.as_str(),
                 )
             });
             if folder == "events" {
@@ -115,14 +115,14 @@ pub fn order(
             items.sort_by_key(|&i| {
                 let p = page(i);
                 let PageKind::Notice(n) = &p.kind else {
-                    return (3, 0i64, p.key.clone());
+                    return (3, 0i64, p.key.as_str());
                 };
                 let closes = n.closes.end().timestamp();
                 let opens = n.opens.map_or(0, |o| o.start().timestamp());
                 match n.status(site.now) {
-                    Status::Closing | Status::Open => (0, closes, p.key.clone()),
-                    Status::Upcoming => (1, opens, p.key.clone()),
-                    _ => (2, -closes, p.key.clone()),
+                    Status::Closing | Status::Open => (0, closes, p.key.as_str()),
+                    Status::Upcoming => (1, opens, p.key.as_str()),
+                    _ => (2, -closes, p.key.as_str()),
                 }
             });
             (items, Vec::new())
@@ -138,25 +138,25 @@ pub fn sort_by(site: &Site<'_>, mut items: Vec<usize>, sort: SortBy) -> Vec<usiz
     match sort {
         SortBy::Date => items.sort_by_key(|&i| {
             let d = sort_date(page(i)).map(|d| d.start());
-            (d.is_none(), Reverse(d), page(i).key.clone())
+            (d.is_none(), Reverse(d), page(i).key.as_str())
         }),
         SortBy::UpdateDate => items.sort_by_key(|&i| {
             let p = page(i);
             let d = p.meta.updated.or(sort_date(p)).map(|d| d.start());
-            (d.is_none(), Reverse(d), p.key.clone())
+            (d.is_none(), Reverse(d), p.key.as_str())
         }),
         SortBy::Weight => items.sort_by_key(|&i| {
             let w = page(i).meta.weight;
-            (w.is_none(), w, page(i).key.clone())
+            (w.is_none(), w, page(i).key.as_str())
         }),
         SortBy::Title => {
-            items.sort_by_key(|&i| (page(i).meta.title.to_lowercase(), page(i).key.clone()))
+            items.sort_by_cached_key(|&i| (page(i).meta.title.to_lowercase(), page(i).key.as_str()))
         }
         SortBy::TitleBytes => {
-            items.sort_by_key(|&i| (page(i).meta.title.clone(), page(i).key.clone()))
+            items.sort_by_key(|&i| (page(i).meta.title.as_str(), page(i).key.as_str()))
         }
-        SortBy::Slug => items.sort_by_key(|&i| (page(i).slug.clone(), page(i).key.clone())),
-        SortBy::None => items.sort_by_key(|&i| page(i).key.clone()),
+        SortBy::Slug => items.sort_by_key(|&i| (page(i).slug.as_str(), page(i).key.as_str())),
+        SortBy::None => items.sort_by_key(|&i| page(i).key.as_str()),
     }
     items
 }
