@@ -15,6 +15,7 @@ use crate::validate;
 use crate::when;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -29,7 +30,15 @@ pub struct BuildOptions {
 #[derive(Debug)]
 pub struct BuildReport {
     pub pages: [usize; 2],
+    /// Files in the built site.
     pub files: usize,
+    /// Files written by this build: new or changed ones (0 when nothing
+    /// changed since the last build).
+    pub written: usize,
+    /// Files removed because the site no longer has them.
+    pub removed: usize,
+    /// Whether the search index was written (else it was already current).
+    pub index_rebuilt: bool,
     /// Documents in the search index.
     pub indexed: usize,
     /// RSS and Atom feeds and iCalendar files among `files`.
@@ -119,7 +128,33 @@ pub fn prepare(
     })
 }
 
+/// Jobs rendered per batch before their files are written: enough to keep
+/// both cores busy, few enough that a 50,000-page site never sits in memory.
+const BATCH: usize = 512;
+
+/// What a build records beside its output (in the manifest, see
+/// [`output::Manifest`]): the fingerprint of its inputs and its report, so
+/// that a build of unchanged inputs can say what the last one said without
+/// doing its work again.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Recorded {
+    /// [`fingerprint`] of the inputs, when the build had one.
+    inputs: Option<String>,
+    pages: [usize; 2],
+    files: usize,
+    feeds: usize,
+    indexed: usize,
+    /// What the search index was built from (`None`: no index).
+    index_source: Option<String>,
+    warnings: Vec<Diagnostic>,
+}
+
 /// Loads and checks everything a build needs, renders it and writes it.
+///
+/// Rendering streams: jobs render in batches and each file goes straight to
+/// the [`output::Writer`], which writes only files whose bytes changed; the
+/// search index is built on its own thread at the same time. Nothing in the
+/// output or the live index changes until every page has rendered.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let started = Instant::now();
     let root = &options.root;
@@ -129,11 +164,50 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         stages.push((name, lap.elapsed()));
         lap = Instant::now();
     };
+    let target = options
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| root.join("public"));
+    let cannot_write = |err: std::io::Error| {
+        BuildError::Fatal(Text::new(
+            format!("{} に書き込めません: {err}", target.display()),
+            format!("cannot write {}: {err}", target.display()),
+        ))
+    };
+
+    // Unchanged inputs, unchanged output: nothing to do.
+    let inputs = fingerprint(options, &target);
+    stage("fingerprint");
+    if let Some(inputs) = &inputs
+        && let Some(recorded) = unchanged(&target, root, inputs)
+    {
+        stage("verify");
+        return Ok(BuildReport {
+            pages: recorded.pages,
+            files: recorded.files,
+            written: 0,
+            removed: 0,
+            indexed: recorded.indexed,
+            index_rebuilt: false,
+            feeds: recorded.feeds,
+            warnings: recorded.warnings,
+            elapsed: started.elapsed(),
+            stages,
+        });
+    }
 
     let prepared = prepare(root, options.now.as_deref(), options.include_drafts)?;
     stage("prepare");
     if prepared.diagnostics.iter().any(Diagnostic::is_error) {
         return Err(BuildError::Content(prepared.diagnostics));
+    }
+    // The Markdown sources are rendered (`bodies`); only a newsletter
+    // issue's lead is read again. A 50,000-page site holds 200 MB less.
+    let mut prepared = prepared;
+    for page in &mut prepared.content.pages {
+        if page.section != crate::feeds::newsletter::SECTION {
+            page.body = String::new();
+        }
     }
     let Prepared {
         config,
@@ -147,45 +221,57 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         diagnostics,
     } = &prepared;
 
-    let site = Site::new(config, data, content, catalog, bodies, *now, theme, env);
-    let mut outputs: Vec<Output> = site.render().map_err(BuildError::Content)?;
-    outputs.extend(site_static_files(root).map_err(|err| {
-        BuildError::Fatal(Text::new(
-            format!("static を読めません: {err}"),
-            format!("cannot read static/: {err}"),
-        ))
-    })?);
-    stage("render");
-    let feeds = outputs
-        .iter()
-        .filter(|o| {
-            o.path.ends_with("rss.xml") || o.path.ends_with("atom.xml") || o.path.ends_with(".ics")
-        })
-        .count();
-
-    let target = options
-        .output_dir
-        .clone()
-        .unwrap_or_else(|| root.join("public"));
-    let files = output::write_atomically(&target, &outputs).map_err(|err| {
-        BuildError::Fatal(Text::new(
-            format!("{} に書き込めません: {err}", target.display()),
-            format!("cannot write {}: {err}", target.display()),
-        ))
-    })?;
-    stage("write");
-
-    let indexed = if config.build_search_index {
-        crate::search::build_index(root, content, catalog, data, bodies).map_err(|err| {
-            BuildError::Fatal(Text::new(
-                format!("検索インデックスを書けません: {err}"),
-                format!("cannot write the search index: {err}"),
-            ))
-        })?
-    } else {
-        0
+    let mut site = Site::new(config, data, content, catalog, bodies, *now, theme, env);
+    let plan = site.plan();
+    stage("plan");
+    let writer = output::Writer::begin(&target).map_err(cannot_write)?;
+    stage("scan output");
+    let feeds = AtomicUsize::new(0);
+    let put = |output: &Output| -> std::io::Result<()> {
+        let path = &output.path;
+        if path.ends_with("rss.xml") || path.ends_with("atom.xml") || path.ends_with(".ics") {
+            feeds.fetch_add(1, Ordering::Relaxed);
+        }
+        writer.put(output)
     };
-    stage("index");
+
+    let (rendered, index) = std::thread::scope(|scope| {
+        // The index is CPU work on documents the render does not need: it
+        // runs beside rendering and writing rather than after them.
+        let index = config.build_search_index.then(|| {
+            scope.spawn(|| {
+                let started = Instant::now();
+                let staged = crate::search::stage_index(root, content, catalog, data, bodies);
+                (staged, started.elapsed())
+            })
+        });
+        let rendered = render_jobs(&site, &plan, &put).and_then(|()| {
+            // Feeds and calendars do not show list views: free them first.
+            site.forget_list_views();
+            render_extras(&site, &plan, root, &put)
+        });
+        let index = index.map(|handle| match handle.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        });
+        (rendered, index)
+    });
+    stage("render+write");
+    rendered?;
+    let mut index_took = None;
+    let index = match index {
+        Some((staged, took)) => {
+            index_took = Some(took);
+            let staged = staged.map_err(|err| {
+                BuildError::Fatal(Text::new(
+                    format!("検索インデックスを書けません: {err}"),
+                    format!("cannot write the search index: {err}"),
+                ))
+            })?;
+            Some(staged)
+        }
+        None => None,
+    };
 
     let mut pages = [0, 0];
     for item in &catalog.items {
@@ -194,15 +280,173 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             Lang::En => 1,
         }] += 1;
     }
-    Ok(BuildReport {
+    let feeds = feeds.into_inner();
+    let recorded = Recorded {
+        inputs,
         pages,
-        files,
-        indexed,
+        files: writer.len(),
         feeds,
+        indexed: index.as_ref().map_or(0, |i| i.documents),
+        index_source: index.as_ref().map(|i| i.source.clone()),
         warnings: diagnostics.clone(),
+    };
+    let meta = serde_json::to_string(&recorded).unwrap_or_default();
+    let stats = writer.commit(&meta).map_err(cannot_write)?;
+    let mut index_rebuilt = false;
+    if let Some(staged) = index.and_then(|i| i.index) {
+        staged.commit().map_err(|err| {
+            BuildError::Fatal(Text::new(
+                format!("検索インデックスを書けません: {err}"),
+                format!("cannot write the search index: {err}"),
+            ))
+        })?;
+        index_rebuilt = true;
+    }
+    stage("commit");
+    stages.extend(index_took.map(|took| ("(index thread)", took)));
+
+    let report = BuildReport {
+        pages,
+        files: stats.files,
+        written: stats.written,
+        removed: stats.removed,
+        indexed: recorded.indexed,
+        index_rebuilt,
+        feeds,
+        warnings: recorded.warnings,
         elapsed: started.elapsed(),
         stages,
-    })
+    };
+    // Freeing every page, body and view of a large site is a few percent
+    // of the build; nobody needs to wait for it (`kpot build` exits).
+    drop(plan);
+    drop(site);
+    std::thread::spawn(move || drop(prepared));
+    Ok(report)
+}
+
+/// Renders every job in batches, handing each file to `put` as soon as its
+/// batch is done. Template errors stop the writing but not the rendering,
+/// so that all of them are reported at once.
+fn render_jobs(
+    site: &Site<'_>,
+    plan: &crate::render::Plan<'_>,
+    put: &(dyn Fn(&Output) -> std::io::Result<()> + Sync),
+) -> Result<(), BuildError> {
+    let mut errors: Vec<Diagnostic> = Vec::new();
+    for batch in plan.jobs.chunks(BATCH) {
+        match site.render_jobs(plan, batch) {
+            Ok(outputs) if errors.is_empty() => {
+                outputs.par_iter().try_for_each(put).map_err(write_error)?;
+            }
+            Ok(_) => {}
+            Err(found) => {
+                for diagnostic in found {
+                    if !errors
+                        .iter()
+                        .any(|e| e.message == diagnostic.message && e.file == diagnostic.file)
+                    {
+                        errors.push(diagnostic);
+                    }
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(BuildError::Content(errors))
+    }
+}
+
+/// The files that look at the whole site (feeds, calendars, sitemap) and
+/// the static files, handed to `put`.
+fn render_extras(
+    site: &Site<'_>,
+    plan: &crate::render::Plan<'_>,
+    root: &Path,
+    put: &(dyn Fn(&Output) -> std::io::Result<()> + Sync),
+) -> Result<(), BuildError> {
+    let mut extras = site.render_extras(plan);
+    extras.extend(site_static_files(root).map_err(|err| {
+        BuildError::Fatal(Text::new(
+            format!("static を読めません: {err}"),
+            format!("cannot read static/: {err}"),
+        ))
+    })?);
+    extras.par_iter().try_for_each(put).map_err(write_error)
+}
+
+fn write_error(err: std::io::Error) -> BuildError {
+    BuildError::Fatal(Text::new(
+        format!("出力を書けません: {err}"),
+        format!("cannot write the output: {err}"),
+    ))
+}
+
+/// The fingerprint of everything a build reads: the kpot program, the
+/// options, `config.toml`, the search configuration and every file in
+/// `content/`, `data/`, `themes/` and `static/`, by content. `None` when
+/// "now" is the clock's (every build is then at a new moment, and statuses
+/// may have changed) or when a folder cannot be read.
+fn fingerprint(options: &BuildOptions, target: &Path) -> Option<String> {
+    use std::hash::Hash;
+    let now = when::now_or(Some(options.now.as_deref()?)).ok()?;
+    let root = &options.root;
+    let mut files: Vec<PathBuf> = ["config.toml", "search-index/config.toml"]
+        .iter()
+        .map(|name| root.join(name))
+        .filter(|path| path.is_file())
+        .collect();
+    for dir in ["content", "data", "themes", "static"] {
+        let dir = root.join(dir);
+        if !dir.exists() {
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+            let entry = entry.ok()?;
+            if !entry.file_type().is_dir() {
+                files.push(entry.into_path());
+            }
+        }
+    }
+    let hashes: Vec<u128> = files
+        .par_iter()
+        .map(|path| {
+            std::fs::read(path)
+                .ok()
+                .map(|bytes| output::content_hash(&bytes))
+        })
+        .collect::<Option<_>>()?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    "kpot build inputs 1".hash(&mut hasher);
+    output::program_stamp().hash(&mut hasher);
+    now.to_rfc3339().hash(&mut hasher);
+    options.include_drafts.hash(&mut hasher);
+    std::path::absolute(root).ok()?.hash(&mut hasher);
+    std::path::absolute(target).ok()?.hash(&mut hasher);
+    for (path, hash) in files.iter().zip(&hashes) {
+        path.strip_prefix(root).unwrap_or(path).hash(&mut hasher);
+        hash.hash(&mut hasher);
+    }
+    Some(format!("{:032x}", hasher.digest128()))
+}
+
+/// What the last build recorded, if its inputs had this fingerprint and
+/// its output and search index are still exactly as it left them.
+fn unchanged(target: &Path, root: &Path, inputs: &str) -> Option<Recorded> {
+    let manifest = output::Manifest::load(target)?;
+    let recorded: Recorded = serde_json::from_str(&manifest.meta).ok()?;
+    if recorded.inputs.as_deref() != Some(inputs) {
+        return None;
+    }
+    if let Some(source) = &recorded.index_source {
+        let index = root.join("search-index").join("index");
+        if crate::search::index::built_from(&index).as_deref() != Some(source) {
+            return None;
+        }
+    }
+    manifest.matches(target).then_some(recorded)
 }
 
 /// The site's own `static/` folder, copied to the root of the output.

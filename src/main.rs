@@ -11,6 +11,12 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// Rendering and indexing allocate many small strings and values on every
+/// thread at once; mimalloc's per-thread heaps keep that off one lock
+/// (a fifth of the build's time with the system allocator).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// kpot builds the K-POT portal (Japanese at /, English at /en/) from the
 /// Markdown and YAML in a site folder.
 #[derive(Parser)]
@@ -600,21 +606,35 @@ fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
             let seconds = report.elapsed.as_secs_f64();
             match lang {
                 Lang::Ja => println!(
-                    "ビルド完了: 日本語 {} ページ、英語 {} ページ、ファイル {} 件（フィード・カレンダー {} 件）、検索文書 {} 件、警告 {} 件、{seconds:.2} 秒",
+                    "ビルド完了: 日本語 {} ページ、英語 {} ページ、ファイル {} 件（フィード・カレンダー {} 件、書き込み {} 件、削除 {} 件）、検索文書 {} 件（{}）、警告 {} 件、{seconds:.2} 秒",
                     report.pages[0],
                     report.pages[1],
                     report.files,
                     report.feeds,
+                    report.written,
+                    report.removed,
                     report.indexed,
+                    if report.index_rebuilt {
+                        "索引を更新"
+                    } else {
+                        "索引は変更なし"
+                    },
                     warnings
                 ),
                 Lang::En => println!(
-                    "built: {} Japanese pages, {} English pages, {} files ({} feeds and calendars), {} search documents, {} warnings in {seconds:.2} s",
+                    "built: {} Japanese pages, {} English pages, {} files ({} feeds and calendars; {} written, {} removed), {} search documents ({}), {} warnings in {seconds:.2} s",
                     report.pages[0],
                     report.pages[1],
                     report.files,
                     report.feeds,
+                    report.written,
+                    report.removed,
                     report.indexed,
+                    if report.index_rebuilt {
+                        "index rebuilt"
+                    } else {
+                        "index unchanged"
+                    },
                     warnings
                 ),
             }

@@ -574,7 +574,10 @@ fn broken_internal_links_fail_the_build_and_keep_public() {
         .says("content/about.md:7:5: error:")
         .says("@/programs/nope.md");
     assert_eq!(snapshot(&site.public()), before, "public/ changed");
-    assert_eq!(site.top_level(), vec!["content", "public", "search-index"]);
+    assert_eq!(
+        site.top_level(),
+        vec![".public.kpot-manifest", "content", "public", "search-index"]
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -652,7 +655,14 @@ fn a_failed_build_leaves_public_byte_for_byte_unchanged() {
     let top = site.top_level();
     assert_eq!(
         top,
-        vec!["config.toml", "content", "data", "public", "search-index"]
+        vec![
+            ".public.kpot-manifest",
+            "config.toml",
+            "content",
+            "data",
+            "public",
+            "search-index"
+        ]
     );
 
     // A typo in a typed field: file, line, field and a suggestion.
@@ -1129,4 +1139,269 @@ fn an_english_only_page_is_not_called_japanese_only() {
     let sitemap = site.read("sitemap.xml");
     assert!(sitemap.contains("<loc>https://example.org/en/x/</loc>"));
     assert!(!sitemap.contains("<loc>https://example.org/x/</loc>"));
+}
+
+// ---------------------------------------------------------------------------
+// 13. Rebuilds write only what changed
+// ---------------------------------------------------------------------------
+
+/// `(files, written, removed)` from the summary line of `kpot build`.
+fn write_counts(run: &Run) -> (usize, usize, usize) {
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("built: "))
+        .unwrap_or_else(|| panic!("no summary line:\n{}", run.stdout));
+    let number_before = |word: &str| -> usize {
+        let head = &line[..line
+            .find(word)
+            .unwrap_or_else(|| panic!("{word} in {line}"))];
+        let digits: String = head
+            .trim_end()
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.chars().rev().collect::<String>().parse().unwrap()
+    };
+    (
+        number_before(" files"),
+        number_before(" written"),
+        number_before(" removed"),
+    )
+}
+
+/// Modification times of every file below `dir`.
+fn mtimes(dir: &std::path::Path) -> std::collections::BTreeMap<String, std::time::SystemTime> {
+    snapshot(dir)
+        .into_keys()
+        .map(|rel| {
+            let time = std::fs::metadata(dir.join(&rel))
+                .unwrap()
+                .modified()
+                .unwrap();
+            (rel, time)
+        })
+        .collect()
+}
+
+/// Paths whose bytes differ between two snapshots, or that only one has.
+fn differing(
+    a: &std::collections::BTreeMap<String, Vec<u8>>,
+    b: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> Vec<String> {
+    let mut out: Vec<String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn rebuilds_write_only_the_files_whose_bytes_changed() {
+    let site = Site::portal();
+    site.file(
+        "content/events/kip/a.md",
+        &event("商談会", "2027-04-10T13:30:00", "2027-04-10T16:00:00", ""),
+    );
+    site.file(
+        "content/events/kip/b.md",
+        &event("セミナー", "2027-05-10", "2027-05-10", ""),
+    );
+    site.file("content/about.md", &page("About", "", "kpot\n"));
+
+    let first = site.build(&["--now", NOW]);
+    first.ok().prints("index rebuilt");
+    let (files, written, removed) = write_counts(&first);
+    assert!(files > 20, "{}", first.stdout);
+    assert_eq!(
+        (written, removed),
+        (files, 0),
+        "a first build writes everything"
+    );
+    let built = snapshot(&site.public());
+    let times = mtimes(&site.public());
+    let index = snapshot(&site.root().join("search-index/index"));
+
+    // The same inputs: nothing is written, nothing changes.
+    let again = site.build(&["--now", NOW]);
+    again.ok().prints("index unchanged");
+    assert_eq!(write_counts(&again), (files, 0, 0), "{}", again.stdout);
+    assert_eq!(snapshot(&site.public()), built);
+    assert_eq!(mtimes(&site.public()), times, "a file was rewritten");
+    assert_eq!(snapshot(&site.root().join("search-index/index")), index);
+
+    // Another "now" a second later: everything renders again, but only the
+    // files whose bytes differ are written (the empty English feeds, dated
+    // "now"); pages, whose statuses did not change, are left alone.
+    let later = site.build(&["--now", "2027-03-01T09:00:01"]);
+    later.ok().prints("index unchanged");
+    let after = snapshot(&site.public());
+    let changed = differing(&built, &after);
+    assert!(changed.iter().all(|p| p.ends_with(".xml")), "{changed:?}");
+    assert_eq!(
+        write_counts(&later),
+        (files, changed.len(), 0),
+        "{}",
+        later.stdout
+    );
+    let later_times = mtimes(&site.public());
+    for (path, time) in &times {
+        assert_eq!(
+            later_times[path] != *time,
+            changed.contains(path),
+            "{path}: rewritten if and only if its bytes changed"
+        );
+    }
+    site.build(&["--now", NOW]).ok();
+    let times = mtimes(&site.public());
+    assert_eq!(snapshot(&site.public()), built);
+
+    // An edit rewrites exactly the files whose bytes changed.
+    site.file(
+        "content/events/kip/a.md",
+        &event(
+            "新しい商談会",
+            "2027-04-10T13:30:00",
+            "2027-04-10T16:00:00",
+            "",
+        ),
+    );
+    let edited = site.build(&["--now", NOW]);
+    edited.ok().prints("index rebuilt");
+    let after = snapshot(&site.public());
+    let changed = differing(&built, &after);
+    assert!(changed.contains(&"events/kip/a/index.html".to_string()));
+    assert!(!changed.contains(&"events/kip/b/index.html".to_string()));
+    assert!(!changed.contains(&"about/index.html".to_string()));
+    let (_, written, removed) = write_counts(&edited);
+    assert_eq!((written, removed), (changed.len(), 0), "{changed:?}");
+    assert!(written < files / 2, "{written} of {files} files rewritten");
+    let new_times = mtimes(&site.public());
+    let touched: Vec<&String> = new_times
+        .keys()
+        .filter(|k| times.get(*k) != new_times.get(*k))
+        .collect();
+    assert_eq!(touched.len(), changed.len(), "{touched:?} vs {changed:?}");
+
+    // A deleted page disappears, folder and all, and the result is the
+    // same as a build from scratch.
+    site.remove("content/events/kip/b.md");
+    let deleted = site.build(&["--now", NOW]);
+    deleted.ok();
+    let (_, _, removed) = write_counts(&deleted);
+    assert!(removed >= 1, "{}", deleted.stdout);
+    assert!(!site.has("events/kip/b/index.html"));
+    assert!(!site.public().join("events/kip/b").exists());
+    let fresh = site.root().join("fresh");
+    site.build(&["--now", NOW, "--output-dir", fresh.to_str().unwrap()])
+        .ok();
+    assert_eq!(snapshot(&site.public()), snapshot(&fresh));
+
+    // A file changed or removed by hand is put back; a stray one goes.
+    std::fs::write(site.public().join("about/index.html"), "vandalised").unwrap();
+    std::fs::write(site.public().join("stray.html"), "stray").unwrap();
+    let repaired = site.build(&["--now", NOW]);
+    repaired.ok();
+    assert_eq!(write_counts(&repaired).1, 1, "{}", repaired.stdout);
+    assert_eq!(snapshot(&site.public()), snapshot(&fresh));
+
+    // A failing build after all this still changes nothing, and the next
+    // good build picks up where the last one left off.
+    let before = snapshot(&site.public());
+    let manifest = std::fs::read(site.root().join(".public.kpot-manifest")).unwrap();
+    site.file(
+        "content/events/kip/a.md",
+        &event("壊れた", "2027-04-10T13:30:00", "2027-04-10T16:00:00", "")
+            .replace("venue = ", "venu = "),
+    );
+    site.build(&["--now", NOW])
+        .code(1)
+        .says("public/ was left unchanged");
+    assert_eq!(snapshot(&site.public()), before, "public/ changed");
+    assert_eq!(
+        std::fs::read(site.root().join(".public.kpot-manifest")).unwrap(),
+        manifest
+    );
+    assert_eq!(
+        site.top_level(),
+        vec![
+            ".fresh.kpot-manifest",
+            ".public.kpot-manifest",
+            "config.toml",
+            "content",
+            "data",
+            "fresh",
+            "public",
+            "search-index"
+        ]
+    );
+    site.file(
+        "content/events/kip/a.md",
+        &event(
+            "直った商談会",
+            "2027-04-10T13:30:00",
+            "2027-04-10T16:00:00",
+            "",
+        ),
+    );
+    site.build(&["--now", NOW]).ok();
+    assert!(
+        site.read("events/kip/a/index.html")
+            .contains("直った商談会")
+    );
+}
+
+#[test]
+fn a_template_error_in_a_rebuild_leaves_public_and_the_index_alone() {
+    let site = Site::portal();
+    site.file(
+        "content/events/kip/a.md",
+        &event("商談会", "2027-04-10T13:30:00", "2027-04-10T16:00:00", ""),
+    );
+    site.build(&["--now", NOW]).ok();
+    let public = snapshot(&site.public());
+    let index = snapshot(&site.root().join("search-index/index"));
+    // A site theme whose page template cannot render.
+    for (name, bytes) in kpot::theme::EMBEDDED {
+        site.bytes(&format!("themes/kpot/{name}"), bytes);
+    }
+    site.file(
+        "content/events/kip/a.md",
+        &event(
+            "変更した商談会",
+            "2027-04-10T13:30:00",
+            "2027-04-10T16:00:00",
+            "",
+        ),
+    );
+    site.file(
+        "themes/kpot/templates/event.html",
+        "{% extends \"base.html\" %}{% block main %}{{ range(page.title) }}{% endblock %}",
+    );
+    site.build(&["--now", NOW])
+        .code(1)
+        .says("templates/event.html");
+    assert_eq!(snapshot(&site.public()), public, "public/ changed");
+    assert_eq!(
+        snapshot(&site.root().join("search-index/index")),
+        index,
+        "the index changed"
+    );
+    assert_eq!(
+        site.top_level(),
+        vec![
+            ".public.kpot-manifest",
+            "config.toml",
+            "content",
+            "data",
+            "public",
+            "search-index",
+            "themes"
+        ]
+    );
 }

@@ -22,6 +22,10 @@ pub const TZID: &str = "Asia/Tokyo";
 const VTIMEZONE: &str = "BEGIN:VTIMEZONE\r\nTZID:Asia/Tokyo\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0900\r\nTZOFFSETTO:+0900\r\nTZNAME:JST\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
 
 pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
+    let vevents = Events::new(site);
+    let calendar = |lang: Lang, name: &str, items: &[usize], feed: bool| {
+        calendar_of(&vevents, lang, name, items, feed)
+    };
     let mut out = Vec::new();
     for lang in Lang::ALL {
         let events: Vec<usize> = site
@@ -34,13 +38,7 @@ pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
             let item = &site.catalog.items[index];
             file(
                 format!("{}event.ics", item.url),
-                calendar(
-                    site,
-                    lang,
-                    &defang(&display_title(site, index)),
-                    &[index],
-                    false,
-                ),
+                calendar(lang, &defang(&display_title(site, index)), &[index], false),
             )
         }));
         let name = format!(
@@ -50,7 +48,7 @@ pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
         );
         out.push(file(
             format!("{}/events/calendar.ics", lang.prefix()),
-            calendar(site, lang, &name, &ordered(site, events.clone()), true),
+            calendar(lang, &name, &ordered(site, events.clone()), true),
         ));
         for org in &site.data.organizations {
             let mine: Vec<usize> = events
@@ -66,7 +64,7 @@ pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
             let name = format!("{} | {}", org.name.get(lang), t(site, lang, "nav_events"));
             out.push(file(
                 format!("{}/organizations/{}/calendar.ics", lang.prefix(), org.id),
-                calendar(site, lang, &name, &ordered(site, mine), true),
+                calendar(lang, &name, &ordered(site, mine), true),
             ));
         }
         for term in terms
@@ -85,7 +83,7 @@ pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
             let name = defang(&format!("{} | {}", term.name, t(site, lang, "nav_events")));
             out.push(file(
                 format!("{}calendar.ics", term.url),
-                calendar(site, lang, &name, &ordered(site, mine), true),
+                calendar(lang, &name, &ordered(site, mine), true),
             ));
         }
     }
@@ -113,7 +111,7 @@ fn ordered(site: &Site<'_>, mut items: Vec<usize>) -> Vec<usize> {
             PageKind::Event(e) => Some(e.start.start()),
             _ => None,
         };
-        (start, page.key.clone())
+        (start, page.key.as_str())
     });
     items
 }
@@ -153,8 +151,42 @@ fn tokyo(at: chrono::DateTime<chrono::FixedOffset>) -> DatePerhapsTime {
     })
 }
 
+/// Each event's VEVENT text, made once: an event is in its own
+/// `event.ics` and again in the language, organizer and category calendars.
+struct Events<'s, 'a> {
+    site: &'s Site<'a>,
+    texts: Vec<std::sync::OnceLock<Option<String>>>,
+}
+
+impl<'s, 'a> Events<'s, 'a> {
+    fn new(site: &'s Site<'a>) -> Self {
+        Events {
+            site,
+            texts: (0..site.catalog.items.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<&str> {
+        self.texts[index]
+            .get_or_init(|| vevent(self.site, index).map(|e| Component::to_string(&e)))
+            .as_deref()
+    }
+}
+
 /// A whole calendar; `feed` marks a subscription (refresh hint, name).
 pub fn calendar(site: &Site<'_>, lang: Lang, name: &str, items: &[usize], feed: bool) -> String {
+    calendar_of(&Events::new(site), lang, name, items, feed)
+}
+
+fn calendar_of(
+    events: &Events<'_, '_>,
+    lang: Lang,
+    name: &str,
+    items: &[usize],
+    feed: bool,
+) -> String {
     let mut cal = Calendar::empty();
     cal.append_property(icalendar::Property::new("VERSION", "2.0"));
     cal.append_property(icalendar::Property::new(
@@ -173,22 +205,22 @@ pub fn calendar(site: &Site<'_>, lang: Lang, name: &str, items: &[usize], feed: 
         );
         cal.append_property(icalendar::Property::new("X-PUBLISHED-TTL", "PT12H"));
     }
-    for &index in items {
-        if let Some(event) = vevent(site, index) {
-            cal.push(event);
-        }
+    // The crate writes the calendar's properties; the time zone (fixed
+    // text: the crate would give a component a DTSTAMP and a random UID,
+    // which a VTIMEZONE must not have) and the events follow them.
+    let head = cal.to_string();
+    let end = head.rfind("END:VCALENDAR").unwrap_or(head.len());
+    let events: Vec<&str> = items.iter().filter_map(|&i| events.get(i)).collect();
+    let mut text = String::with_capacity(
+        head.len() + VTIMEZONE.len() + events.iter().map(|e| e.len()).sum::<usize>(),
+    );
+    text.push_str(&head[..end]);
+    text.push_str(VTIMEZONE);
+    for event in events {
+        text.push_str(event);
     }
-    // The crate gives every component it writes a DTSTAMP and a UID (a
-    // random one), which a VTIMEZONE must not have; so the time zone, fixed
-    // text, goes in after the calendar's properties.
-    let text = cal.to_string();
-    match text
-        .find("BEGIN:VEVENT\r\n")
-        .or_else(|| text.find("END:VCALENDAR"))
-    {
-        Some(at) => format!("{}{VTIMEZONE}{}", &text[..at], &text[at..]),
-        None => text,
-    }
+    text.push_str(&head[end..]);
+    text
 }
 
 fn vevent(site: &Site<'_>, index: usize) -> Option<icalendar::Event> {

@@ -181,7 +181,7 @@ fn newest(site: &Site<'_>, mut items: Vec<usize>) -> Vec<usize> {
     let page = |i: usize| &site.content.pages[site.catalog.items[i].page];
     items.sort_by_key(|&i| {
         let d = published(page(i)).map(|d| d.start());
-        (d.is_none(), std::cmp::Reverse(d), page(i).key.clone())
+        (d.is_none(), std::cmp::Reverse(d), page(i).key.as_str())
     });
     if let Some(limit) = site.config.feed_limit {
         items.truncate(limit);

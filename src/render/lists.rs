@@ -17,10 +17,19 @@ pub struct Paginated {
     pub url: String,
     pub prev_url: Option<String>,
     pub next_url: Option<String>,
+    /// Numbered links: the first and last pages and those within
+    /// [`LINKS_AROUND`] of this one, which is all a pager shows (the theme
+    /// shows the first, the last and two either side, with `…` at three).
+    /// Every page would make pagination quadratic: 25,000 events are 1,250
+    /// pages of 1,250 links each.
     pub links: Vec<(usize, String)>,
     /// A page of the events archive rather than the current list.
     pub archive: bool,
 }
+
+/// How far from the current page numbered links reach (see
+/// [`Paginated::links`]).
+pub const LINKS_AROUND: usize = 5;
 
 /// Splits `items` into pages: page 1 at `base`, page n at
 /// `base{paginate_path}/n/` (Zola's layout). No pagination gives one page.
@@ -43,7 +52,16 @@ pub fn paginate(
             format!("{base}{paginate_path}/{n}/")
         }
     };
-    let links: Vec<(usize, String)> = (1..=total_pages).map(|n| (n, url_of(n))).collect();
+    let links_of = |current: usize| -> Vec<(usize, String)> {
+        let near = current.saturating_sub(LINKS_AROUND).max(1)
+            ..=current.saturating_add(LINKS_AROUND).min(total_pages);
+        let mut numbers: Vec<usize> = std::iter::once(1)
+            .chain(near)
+            .chain(std::iter::once(total_pages))
+            .collect();
+        numbers.dedup();
+        numbers.into_iter().map(|n| (n, url_of(n))).collect()
+    };
     (1..=total_pages)
         .map(|n| {
             let start = (n - 1).saturating_mul(per_page).min(items.len());
@@ -56,7 +74,7 @@ pub fn paginate(
                 url: url_of(n),
                 prev_url: (n > 1).then(|| url_of(n - 1)),
                 next_url: (n < total_pages).then(|| url_of(n + 1)),
-                links: links.clone(),
+                links: links_of(n),
                 archive: false,
             }
         })
@@ -78,11 +96,11 @@ pub fn order(
             let (mut past, mut current): (Vec<usize>, Vec<usize>) = items
                 .into_iter()
                 .partition(|&i| page(i).kind.status(site.now).is_some_and(Status::is_past));
-            current.sort_by_key(|&i| (sort_date(page(i)).map(|d| d.start()), page(i).key.clone()));
+            current.sort_by_key(|&i| (sort_date(page(i)).map(|d| d.start()), page(i).key.as_str()));
             past.sort_by_key(|&i| {
                 (
                     Reverse(sort_date(page(i)).map(|d| d.start())),
-                    page(i).key.clone(),
+                    page(i).key.as_str(),
                 )
             });
             if folder == "events" {
@@ -97,14 +115,14 @@ pub fn order(
             items.sort_by_key(|&i| {
                 let p = page(i);
                 let PageKind::Notice(n) = &p.kind else {
-                    return (3, 0i64, p.key.clone());
+                    return (3, 0i64, p.key.as_str());
                 };
                 let closes = n.closes.end().timestamp();
                 let opens = n.opens.map_or(0, |o| o.start().timestamp());
                 match n.status(site.now) {
-                    Status::Closing | Status::Open => (0, closes, p.key.clone()),
-                    Status::Upcoming => (1, opens, p.key.clone()),
-                    _ => (2, -closes, p.key.clone()),
+                    Status::Closing | Status::Open => (0, closes, p.key.as_str()),
+                    Status::Upcoming => (1, opens, p.key.as_str()),
+                    _ => (2, -closes, p.key.as_str()),
                 }
             });
             (items, Vec::new())
@@ -120,25 +138,25 @@ pub fn sort_by(site: &Site<'_>, mut items: Vec<usize>, sort: SortBy) -> Vec<usiz
     match sort {
         SortBy::Date => items.sort_by_key(|&i| {
             let d = sort_date(page(i)).map(|d| d.start());
-            (d.is_none(), Reverse(d), page(i).key.clone())
+            (d.is_none(), Reverse(d), page(i).key.as_str())
         }),
         SortBy::UpdateDate => items.sort_by_key(|&i| {
             let p = page(i);
             let d = p.meta.updated.or(sort_date(p)).map(|d| d.start());
-            (d.is_none(), Reverse(d), p.key.clone())
+            (d.is_none(), Reverse(d), p.key.as_str())
         }),
         SortBy::Weight => items.sort_by_key(|&i| {
             let w = page(i).meta.weight;
-            (w.is_none(), w, page(i).key.clone())
+            (w.is_none(), w, page(i).key.as_str())
         }),
         SortBy::Title => {
-            items.sort_by_key(|&i| (page(i).meta.title.to_lowercase(), page(i).key.clone()))
+            items.sort_by_cached_key(|&i| (page(i).meta.title.to_lowercase(), page(i).key.as_str()))
         }
         SortBy::TitleBytes => {
-            items.sort_by_key(|&i| (page(i).meta.title.clone(), page(i).key.clone()))
+            items.sort_by_key(|&i| (page(i).meta.title.as_str(), page(i).key.as_str()))
         }
-        SortBy::Slug => items.sort_by_key(|&i| (page(i).slug.clone(), page(i).key.clone())),
-        SortBy::None => items.sort_by_key(|&i| page(i).key.clone()),
+        SortBy::Slug => items.sort_by_key(|&i| (page(i).slug.as_str(), page(i).key.as_str())),
+        SortBy::None => items.sort_by_key(|&i| page(i).key.as_str()),
     }
     items
 }
@@ -313,5 +331,22 @@ mod tests {
         assert_eq!(pages[2].next_url, None);
         assert_eq!(paginate(&items, None, "/a/", "page").len(), 1);
         assert_eq!(paginate(&[], Some(20), "/a/", "page").len(), 1);
+    }
+
+    #[test]
+    fn a_page_links_the_first_the_last_and_its_neighbours() {
+        let items: Vec<usize> = (0..1000).collect();
+        let pages = paginate(&items, Some(10), "/e/", "page");
+        let numbers = |p: &Paginated| p.links.iter().map(|(n, _)| *n).collect::<Vec<_>>();
+        assert_eq!(numbers(&pages[0]), vec![1, 2, 3, 4, 5, 6, 100]);
+        assert_eq!(
+            numbers(&pages[49]),
+            vec![1, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 100]
+        );
+        assert_eq!(numbers(&pages[99]), vec![1, 95, 96, 97, 98, 99, 100]);
+        assert_eq!(pages[49].links[1].1, "/e/page/45/");
+        let two = paginate(&items[..15], Some(10), "/e/", "page");
+        assert_eq!(numbers(&two[0]), vec![1, 2]);
+        assert_eq!(numbers(&paginate(&[], Some(10), "/e/", "page")[0]), vec![1]);
     }
 }

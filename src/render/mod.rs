@@ -54,6 +54,10 @@ pub struct Site<'a> {
     chrome: Chrome<'a>,
     /// Folders with feeds (URL → title), for autodiscovery links.
     feed_dirs: std::sync::OnceLock<BTreeMap<String, String>>,
+    /// Each catalog item's list view, made the first time a list shows it:
+    /// an item appears on its section's pages, its terms' pages, the home
+    /// page and its organizer's page, and is serialized once for all.
+    summaries: Vec<std::sync::OnceLock<Value>>,
 }
 
 /// The taxonomies kpot generates pages for.
@@ -122,6 +126,9 @@ impl<'a> Site<'a> {
             profiles,
             chrome,
             feed_dirs: std::sync::OnceLock::new(),
+            summaries: (0..catalog.items.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
         }
     }
 
@@ -132,6 +139,14 @@ impl<'a> Site<'a> {
         let mut outputs = self.render_jobs(&plan, &plan.jobs)?;
         outputs.extend(self.render_extras(&plan));
         Ok(outputs)
+    }
+
+    /// Frees the list views made so far (they are made again if needed):
+    /// a build calls it once the pages are rendered, before the feeds.
+    pub fn forget_list_views(&mut self) {
+        for view in &mut self.summaries {
+            view.take();
+        }
     }
 
     /// Works out the sections, terms and jobs of this build.
@@ -465,7 +480,11 @@ impl<'a> Site<'a> {
     fn summaries(&self, items: &[usize]) -> Vec<Value> {
         items
             .iter()
-            .map(|&i| ser(self.page_view(i, false)))
+            .map(|&i| {
+                self.summaries[i]
+                    .get_or_init(|| ser(self.page_view(i, false)))
+                    .clone()
+            })
             .collect()
     }
 

@@ -12,7 +12,7 @@ use crate::render::views::sort_date;
 /// bound on what one hostile file can add to the index.
 const MAX_BODY_CHARS: usize = 20_000;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct SearchDoc {
     pub key: String,
     pub url: String,
@@ -69,107 +69,132 @@ pub fn collect(
     data: &Data,
     bodies: &[Rendered],
 ) -> Vec<SearchDoc> {
-    let mut docs = Vec::new();
-    for item in catalog.items.iter().filter(|i| !i.fallback) {
-        let page = &content.pages[item.page];
-        if !page.meta.in_search_index {
-            continue;
+    each(content, catalog, data, bodies).collect()
+}
+
+/// The documents of [`collect`] one at a time, in the same order: an index
+/// build streams them rather than hold every page's text twice.
+pub fn each<'a>(
+    content: &'a Content,
+    catalog: &'a Catalog,
+    data: &'a Data,
+    bodies: &'a [Rendered],
+) -> impl Iterator<Item = SearchDoc> + 'a {
+    let pages = catalog
+        .items
+        .iter()
+        .filter(|i| !i.fallback)
+        .filter_map(move |item| page_doc(content, data, bodies, item));
+    let councils = data.councils.iter().flat_map(|council| {
+        Lang::ALL
+            .into_iter()
+            .map(move |lang| council_doc(council, lang))
+    });
+    pages.chain(councils)
+}
+
+fn page_doc(
+    content: &Content,
+    data: &Data,
+    bodies: &[Rendered],
+    item: &crate::catalog::Item,
+) -> Option<SearchDoc> {
+    let page = &content.pages[item.page];
+    if !page.meta.in_search_index {
+        return None;
+    }
+    let in_hidden_section = content
+        .sections
+        .iter()
+        .any(|s| s.path == page.section && !s.meta.in_search_index);
+    if in_hidden_section {
+        return None;
+    }
+    let lang = item.lang;
+    let terms = |taxonomy: &str| -> Vec<String> {
+        page.meta
+            .taxonomies
+            .get(taxonomy)
+            .map(|written| {
+                written
+                    .iter()
+                    .map(|w| data.resolve_term(taxonomy, w, lang).0)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut doc = SearchDoc {
+        key: format!("{}#{}", page.key, lang.code()),
+        url: item.url.clone(),
+        lang: lang.code().into(),
+        kind: page.kind.name().into(),
+        title: page.meta.title.clone(),
+        description: page.meta.description.clone().unwrap_or_default(),
+        body: bodies[item.page]
+            .text
+            .chars()
+            .take(MAX_BODY_CHARS)
+            .collect(),
+        organizer: page.kind.organizer().map(str::to_string),
+        categories: terms("categories"),
+        regions: terms("regions"),
+        date: sort_date(page).map(|d| d.to_string()),
+        ..SearchDoc::default()
+    };
+    match &page.kind {
+        PageKind::Event(e) => {
+            doc.start = Some(e.start.start().timestamp());
+            doc.end = Some(e.end.end().timestamp());
+            doc.event_status = Some(format!("{:?}", e.event_status).to_lowercase());
+            let extra = [e.venue.as_deref(), e.address.as_deref()];
+            append(&mut doc.body, extra.into_iter().flatten());
         }
-        let in_hidden_section = content
-            .sections
-            .iter()
-            .any(|s| s.path == page.section && !s.meta.in_search_index);
-        if in_hidden_section {
-            continue;
+        PageKind::Notice(n) => {
+            doc.opens = n.opens.map(|o| o.start().timestamp());
+            doc.closes = Some(n.closes.end().timestamp());
+            append(&mut doc.body, n.eligibility.as_deref());
         }
-        let lang = item.lang;
-        let terms = |taxonomy: &str| -> Vec<String> {
-            page.meta
-                .taxonomies
-                .get(taxonomy)
-                .map(|written| {
-                    written
-                        .iter()
-                        .map(|w| data.resolve_term(taxonomy, w, lang).0)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let mut doc = SearchDoc {
-            key: format!("{}#{}", page.key, lang.code()),
-            url: item.url.clone(),
-            lang: lang.code().into(),
-            kind: page.kind.name().into(),
-            title: page.meta.title.clone(),
-            description: page.meta.description.clone().unwrap_or_default(),
-            body: bodies[item.page]
-                .text
-                .chars()
-                .take(MAX_BODY_CHARS)
-                .collect(),
-            organizer: page.kind.organizer().map(str::to_string),
-            categories: terms("categories"),
-            regions: terms("regions"),
-            date: sort_date(page).map(|d| d.to_string()),
-            ..SearchDoc::default()
-        };
-        match &page.kind {
-            PageKind::Event(e) => {
-                doc.start = Some(e.start.start().timestamp());
-                doc.end = Some(e.end.end().timestamp());
-                doc.event_status = Some(format!("{:?}", e.event_status).to_lowercase());
-                let extra = [e.venue.as_deref(), e.address.as_deref()];
-                append(&mut doc.body, extra.into_iter().flatten());
-            }
-            PageKind::Notice(n) => {
-                doc.opens = n.opens.map(|o| o.start().timestamp());
-                doc.closes = Some(n.closes.end().timestamp());
-                append(&mut doc.body, n.eligibility.as_deref());
-            }
-            PageKind::Program(p) => {
-                doc.numbers.extend(p.contact_phone.clone());
-                append(&mut doc.body, p.target.as_deref());
-                if page.key == "programs/management-innovation-plan.md" {
-                    for window in &data.windows {
-                        append(&mut doc.body, Some(window.name.get(lang)));
-                        doc.numbers.extend(window.phone.clone());
-                    }
+        PageKind::Program(p) => {
+            doc.numbers.extend(p.contact_phone.clone());
+            append(&mut doc.body, p.target.as_deref());
+            if page.key == "programs/management-innovation-plan.md" {
+                for window in &data.windows {
+                    append(&mut doc.body, Some(window.name.get(lang)));
+                    doc.numbers.extend(window.phone.clone());
                 }
             }
-            PageKind::Plain => {}
         }
-        docs.push(doc);
+        PageKind::Plain => {}
     }
-    for council in &data.councils {
-        for lang in Lang::ALL {
-            let pref = prefecture(&council.prefecture);
-            let mut body = String::new();
-            let pref_names = pref.map(|p| [p.ja, p.en, p.region_ja, p.region_en]);
-            append(&mut body, pref_names.iter().flatten().copied());
-            append(&mut body, [council.host.get(lang)]);
-            append(&mut body, council.address.as_ref().map(|a| a.get(lang)));
-            append(&mut body, council.postal_code.as_deref());
-            append(&mut body, council.phone.as_deref());
-            docs.push(SearchDoc {
-                key: format!("councils/{}#{}", council.prefecture, lang.code()),
-                url: format!("{}/councils/{}/", lang.prefix(), council.prefecture),
-                lang: lang.code().into(),
-                kind: "council".into(),
-                title: council.name.get(lang).to_string(),
-                description: council.host.get(lang).to_string(),
-                body,
-                numbers: council
-                    .phone
-                    .iter()
-                    .chain(council.postal_code.iter())
-                    .cloned()
-                    .collect(),
-                regions: Vec::new(),
-                ..SearchDoc::default()
-            });
-        }
+    Some(doc)
+}
+
+fn council_doc(council: &crate::data::Council, lang: Lang) -> SearchDoc {
+    let pref = prefecture(&council.prefecture);
+    let mut body = String::new();
+    let pref_names = pref.map(|p| [p.ja, p.en, p.region_ja, p.region_en]);
+    append(&mut body, pref_names.iter().flatten().copied());
+    append(&mut body, [council.host.get(lang)]);
+    append(&mut body, council.address.as_ref().map(|a| a.get(lang)));
+    append(&mut body, council.postal_code.as_deref());
+    append(&mut body, council.phone.as_deref());
+    SearchDoc {
+        key: format!("councils/{}#{}", council.prefecture, lang.code()),
+        url: format!("{}/councils/{}/", lang.prefix(), council.prefecture),
+        lang: lang.code().into(),
+        kind: "council".into(),
+        title: council.name.get(lang).to_string(),
+        description: council.host.get(lang).to_string(),
+        body,
+        numbers: council
+            .phone
+            .iter()
+            .chain(council.postal_code.iter())
+            .cloned()
+            .collect(),
+        regions: Vec::new(),
+        ..SearchDoc::default()
     }
-    docs
 }
 
 fn append<'a>(body: &mut String, texts: impl IntoIterator<Item = &'a str>) {

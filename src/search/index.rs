@@ -3,7 +3,7 @@
 
 use super::documents::SearchDoc;
 use super::schema::{self, Fields};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
 /// The writer's memory budget: bounded so a 100,000-page build stays small.
@@ -12,6 +12,9 @@ use tantivy::{Index, IndexWriter, TantivyDocument};
 /// by URL).
 const WRITER_BUDGET: usize = 64 * 1024 * 1024;
 
+/// Where the index records what it was built from (see [`built_from`]).
+const SOURCE_FILE: &str = "kpot-source.txt";
+
 /// Writes the index and the `extra` files beside it (configuration and
 /// labels), then swaps the folder in.
 pub fn write(
@@ -19,24 +22,73 @@ pub fn write(
     docs: &[SearchDoc],
     extra: &[(&str, Option<&[u8]>)],
 ) -> Result<(), String> {
-    let staging = crate::output::staging_dir(target).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
-    let result = write_into(&staging, docs).and_then(|()| {
-        for (name, bytes) in extra {
-            if let Some(bytes) = bytes {
-                std::fs::write(staging.join(name), bytes)?;
-            }
-        }
-        Ok(())
-    });
-    if let Err(err) = result {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(err.to_string());
-    }
-    crate::output::swap_in(&staging, target).map_err(|e| e.to_string())
+    stage(target, docs.iter(), extra, None)?.commit()
 }
 
-fn write_into(dir: &Path, docs: &[SearchDoc]) -> tantivy::Result<()> {
+/// An index written completely beside the live one, waiting for
+/// [`Staged::commit`]; dropped uncommitted, it is removed and the live index
+/// stays as it was. `kpot build` stages the index while the site renders and
+/// commits it only once the site is written.
+pub struct Staged {
+    staging: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl Staged {
+    /// Swaps the staged index in for the live one.
+    pub fn commit(mut self) -> Result<(), String> {
+        self.committed = true;
+        crate::output::swap_in(&self.staging, &self.target).map_err(|e| e.to_string())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// Writes the index of `docs` and the `extra` files into a staging folder
+/// beside `target`. `source` (a hash of everything the index is made from)
+/// is saved with it, for [`built_from`].
+pub fn stage<D: std::borrow::Borrow<SearchDoc>>(
+    target: &Path,
+    docs: impl IntoIterator<Item = D>,
+    extra: &[(&str, Option<&[u8]>)],
+    source: Option<&str>,
+) -> Result<Staged, String> {
+    let staging = crate::output::staging_dir(target).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
+    let staged = Staged {
+        staging,
+        target: target.to_path_buf(),
+        committed: false,
+    };
+    write_into(&staged.staging, docs).map_err(|e| e.to_string())?;
+    for (name, bytes) in extra {
+        if let Some(bytes) = bytes {
+            std::fs::write(staged.staging.join(name), bytes).map_err(|e| e.to_string())?;
+        }
+    }
+    if let Some(source) = source {
+        std::fs::write(staged.staging.join(SOURCE_FILE), source).map_err(|e| e.to_string())?;
+    }
+    Ok(staged)
+}
+
+/// The `source` the live index at `target` was staged with, if any: when
+/// it equals the hash of the documents of this build, the index is current.
+pub fn built_from(target: &Path) -> Option<String> {
+    std::fs::read_to_string(target.join(SOURCE_FILE)).ok()
+}
+
+fn write_into<D: std::borrow::Borrow<SearchDoc>>(
+    dir: &Path,
+    docs: impl IntoIterator<Item = D>,
+) -> tantivy::Result<()> {
     let (schema, fields) = schema::build();
     // Small blocks in the document store: a result's snippet reads one
     // document, and decompressing a default 16 KiB block for it was a
@@ -53,7 +105,7 @@ fn write_into(dir: &Path, docs: &[SearchDoc]) -> tantivy::Result<()> {
     let mut writer: IndexWriter = index.writer_with_num_threads(2, WRITER_BUDGET)?;
     writer.set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
     for doc in docs {
-        writer.add_document(to_document(&fields, doc))?;
+        writer.add_document(to_document(&fields, doc.borrow()))?;
     }
     writer.commit()?;
     merge_into(&index, &mut writer, SEARCH_THREADS)?;
