@@ -11,12 +11,6 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Rendering and indexing allocate many small strings and values on every
-/// thread at once; mimalloc's per-thread heaps keep that off one lock
-/// (a fifth of the build's time with the system allocator).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// kpot builds the K-POT portal (Japanese at /, English at /en/) from the
 /// Markdown and YAML in a site folder.
 #[derive(Parser)]
