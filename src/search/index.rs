@@ -157,14 +157,19 @@ fn to_document(f: &Fields, doc: &SearchDoc) -> TantivyDocument {
     d.add_text(f.title, &doc.title);
     d.add_text(f.description, &doc.description);
     d.add_text(f.body, &doc.body);
-    for (views, text) in [
-        (f.title_views, &doc.title),
-        (f.description_views, &doc.description),
-        (f.body_views, &doc.body),
+    // Bodies get no dictionary view: it would be most of the indexing time
+    // (the morphological analysis of every page's whole text), while the
+    // whole-word ranking it adds matters in titles and descriptions.
+    for (views, text, morph) in [
+        (f.title_views, &doc.title, true),
+        (f.description_views, &doc.description, true),
+        (f.body_views, &doc.body, false),
     ] {
         d.add_text(views.grams, text);
         if doc.lang == "ja" {
-            d.add_text(views.morph, text);
+            if morph {
+                d.add_text(views.morph, text);
+            }
         } else {
             d.add_text(views.english, text);
         }

@@ -447,21 +447,22 @@ impl SearchIndex {
         // whole-word matches, and phrase matching (reading positions for
         // every candidate) was a third of a broad query's time on 100,000
         // pages.
+        // Bodies have no dictionary view (see `index::to_document`).
         let views = [
-            (self.fields.title_views, b.title),
-            (self.fields.description_views, b.description),
-            (self.fields.body_views, b.body),
+            (self.fields.title_views, b.title, true),
+            (self.fields.description_views, b.description, true),
+            (self.fields.body_views, b.body, false),
         ];
         let morph = morph_words(&normalized);
         let gram = grams(&normalized);
         let english = english_words(&normalized);
-        for (views, weight) in views {
+        for (views, weight, has_morph) in views {
             let Views {
                 morph: mf,
                 grams: gf,
                 english: ef,
             } = views;
-            if let Some(q) = all_of(mf, &morph) {
+            if let Some(q) = all_of(mf, &morph).filter(|_| has_morph) {
                 clauses.push(Box::new(BoostQuery::new(q, weight * b.morph)));
             }
             if let Some(q) = all_of(gf, &gram) {
