@@ -69,10 +69,24 @@ pub fn collect(
     data: &Data,
     bodies: &[Rendered],
 ) -> Vec<SearchDoc> {
+    let mut docs = page_docs(content, catalog, data, bodies, |_| true);
+    docs.extend(council_docs(data));
+    docs
+}
+
+/// The documents of the pages whose translation key is `wanted`: what
+/// `kpot serve` indexes again after an edit.
+pub fn page_docs(
+    content: &Content,
+    catalog: &Catalog,
+    data: &Data,
+    bodies: &[Rendered],
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<SearchDoc> {
     let mut docs = Vec::new();
     for item in catalog.items.iter().filter(|i| !i.fallback) {
         let page = &content.pages[item.page];
-        if !page.meta.in_search_index {
+        if !wanted(&page.key) || !page.meta.in_search_index {
             continue;
         }
         let in_hidden_section = content
@@ -140,6 +154,12 @@ pub fn collect(
         }
         docs.push(doc);
     }
+    docs
+}
+
+/// The councils directory, one document per council and language.
+pub fn council_docs(data: &Data) -> Vec<SearchDoc> {
+    let mut docs = Vec::new();
     for council in &data.councils {
         for lang in Lang::ALL {
             let pref = prefecture(&council.prefecture);

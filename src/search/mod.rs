@@ -25,16 +25,30 @@ pub fn build_index(
     data: &crate::data::Data,
     bodies: &[crate::markdown::Rendered],
 ) -> Result<usize, String> {
+    let target = root.join("search-index").join("index");
+    build_index_at(root, &target, content, catalog, data, bodies)
+}
+
+/// Writes the index for the prepared site to `target` (`kpot serve` keeps
+/// its own in a temporary folder), with the search configuration of
+/// `root/search-index/config.toml` beside it.
+pub fn build_index_at(
+    root: &Path,
+    target: &Path,
+    content: &crate::content::Content,
+    catalog: &crate::catalog::Catalog,
+    data: &crate::data::Data,
+    bodies: &[crate::markdown::Rendered],
+) -> Result<usize, String> {
     let config_path = root.join("search-index").join("config.toml");
     // Validate before writing anything.
     config::SearchConfig::load(&config_path)?;
     let docs = documents::collect(content, catalog, data, bodies);
-    let target = root.join("search-index").join("index");
     let config = std::fs::read(&config_path).ok();
     let labels =
         serde_json::to_vec(&documents::labels(content, data)).map_err(|e| e.to_string())?;
     index::write(
-        &target,
+        target,
         &docs,
         &[
             (config::FILE_NAME, config.as_deref()),
