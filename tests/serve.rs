@@ -1,6 +1,6 @@
 //! `kpot serve` as a real process: edits seen over HTTP, the incremental
-//! result equal to a clean build after a series of edits, renames and
-//! deletions, and a one-page edit on a 1,000-page site rewriting under 1 %
+//! result equal to a clean build after each of a series of edits, renames
+//! and deletions, and a one-page edit on a 1,000-page site rewriting under 1 %
 //! of the files. Waiting is bounded polling, never a fixed sleep.
 
 mod common;
@@ -309,6 +309,33 @@ fn incremental_rebuilds_match_a_clean_build() {
         "題名を変えたセミナー",
     );
     serve.handled(&["2021-01-18-sales-skills-seminar-202101.md"]);
+    assert_same_as_build(&serve, root);
+
+    // Edits that move nothing (the plan is kept): text after the summary,
+    // the summary itself (lists show it), a description.
+    let seminar = "content/events/kip/2021-01-18-sales-skills-seminar-202101.md";
+    edit(
+        root,
+        seminar,
+        "## 開催概要",
+        "## 開催概要\n\n本文だけを足しました。",
+    );
+    serve.handled(&["2021-01-18-sales-skills-seminar-202101.md"]);
+    edit(
+        root,
+        seminar,
+        "商談スキルの向上を支援する",
+        "要約を書き換えて商談スキルの向上を支援する",
+    );
+    serve.handled(&["2021-01-18-sales-skills-seminar-202101.md"]);
+    edit(
+        root,
+        "content/programs/business-succession.md",
+        "description = \"",
+        "description = \"説明を足しました。",
+    );
+    serve.handled(&["content/programs/business-succession.md"]);
+    assert_same_as_build(&serve, root);
 
     // 2. A new page, with a category no page had.
     let original = std::fs::read_to_string(
@@ -329,6 +356,7 @@ fn incremental_rebuilds_match_a_clean_build() {
     )
     .unwrap();
     serve.handled(&["2026-12-01-new-seminar.md"]);
+    assert_same_as_build(&serve, root);
 
     // 3. An atomic save of a page other pages link to.
     let linked = std::fs::read_to_string(root.join("content/programs/expert-dispatch.md")).unwrap();
@@ -338,6 +366,7 @@ fn incremental_rebuilds_match_a_clean_build() {
         &format!("{linked}\n\n## 追記した見出し\n\n追記した本文です。\n"),
     );
     serve.handled(&["content/programs/expert-dispatch.md"]);
+    assert_same_as_build(&serve, root);
 
     // 4. A rename: the page moves to a new URL, and the page that links
     // to it follows.
@@ -357,6 +386,7 @@ fn incremental_rebuilds_match_a_clean_build() {
         "2020-10-20-renamed-seminar.md",
         "market-development.md",
     ]);
+    assert_same_as_build(&serve, root);
 
     // 5. A deletion, first refused while a page still links to it.
     std::fs::remove_file(root.join("content/events/kip/2020-09-11-sales-skills-seminar-202009.md"))
@@ -371,6 +401,7 @@ fn incremental_rebuilds_match_a_clean_build() {
     );
     let line = serve.handled(&["market-development.md"]);
     assert!(line.contains(": rewrote "), "{line}");
+    assert_same_as_build(&serve, root);
 
     // 6. An English translation replaces a fallback.
     let japanese = std::fs::read_to_string(
@@ -390,6 +421,7 @@ fn incremental_rebuilds_match_a_clean_build() {
     )
     .unwrap();
     serve.handled(&["2020-11-12-online-business-matching-sagamihara.en.md"]);
+    assert_same_as_build(&serve, root);
 
     // 7. A template edit.
     edit(
@@ -399,6 +431,7 @@ fn incremental_rebuilds_match_a_clean_build() {
         "<!-- event template edited -->{% endblock %}",
     );
     serve.handled(&["themes/kpot/templates/event.html"]);
+    assert_same_as_build(&serve, root);
 
     // 8. A broken save is refused and the last good page stays served …
     let about = std::fs::read_to_string(root.join("content/about.md")).unwrap();
@@ -434,6 +467,9 @@ fn incremental_rebuilds_match_a_clean_build() {
     std::fs::create_dir_all(root.join("static")).unwrap();
     std::fs::write(root.join("static/extra.txt"), "extra\n").unwrap();
     serve.handled(&["static"]);
+    // Everything so far went the incremental way; compare now, before a
+    // data edit reloads everything.
+    assert_same_as_build(&serve, root);
     edit(
         root,
         "data/organizations.yaml",
@@ -443,6 +479,25 @@ fn incremental_rebuilds_match_a_clean_build() {
     serve.handled(&["data/organizations.yaml"]);
 
     // The served site is exactly a clean build of the final sources.
+    let built = assert_same_as_build(&serve, root);
+    assert!(built.contains_key("extra.txt"));
+    assert!(built.contains_key("events/kip/renamed-seminar/index.html"));
+
+    // The index was updated in place: the renamed page is found at its new
+    // URL, the deleted one not at all.
+    let hits = serve.poll(
+        "/api/search?q=%E6%96%B0%E3%81%97%E3%81%8F%E5%8A%A0%E3%81%88%E3%81%9F&lang=ja",
+        |s, _| s == 200,
+    );
+    assert!(hits.contains("/events/kip/new-seminar/"), "{hits}");
+    let (_, gone) = serve.get("/api/search?q=sales-skills-seminar-202009");
+    assert!(!gone.contains("sales-skills-seminar-202009/"), "{gone}");
+}
+
+/// Asserts that the served files are exactly those of a clean build of the
+/// sources as they are now, and returns the build's files.
+#[track_caller]
+fn assert_same_as_build(serve: &Serve, root: &Path) -> BTreeMap<String, String> {
     let served = serve.manifest();
     let (_out, built) = clean_build(root);
     let only_served: Vec<&String> = served.keys().filter(|p| !built.contains_key(*p)).collect();
@@ -456,18 +511,7 @@ fn incremental_rebuilds_match_a_clean_build() {
         only_served.is_empty() && only_built.is_empty() && differ.is_empty(),
         "served and built differ:\nonly served: {only_served:?}\nonly built: {only_built:?}\ndifferent bytes: {differ:?}"
     );
-    assert!(built.contains_key("extra.txt"));
-    assert!(built.contains_key("events/kip/renamed-seminar/index.html"));
-
-    // The index was updated in place: the renamed page is found at its new
-    // URL, the deleted one not at all.
-    let hits = serve.poll(
-        "/api/search?q=%E6%96%B0%E3%81%97%E3%81%8F%E5%8A%A0%E3%81%88%E3%81%9F&lang=ja",
-        |s, _| s == 200,
-    );
-    assert!(hits.contains("/events/kip/new-seminar/"), "{hits}");
-    let (_, gone) = serve.get("/api/search?q=sales-skills-seminar-202009");
-    assert!(!gone.contains("sales-skills-seminar-202009/"), "{gone}");
+    built
 }
 
 /// A site of `count` events in a few sections and categories.

@@ -359,9 +359,20 @@ impl<'a> Site<'a> {
         }
     }
 
+    /// The feed folders of the site (URL → title), worked out once.
+    pub fn feed_dirs(&self) -> &BTreeMap<String, String> {
+        self.feed_dirs.get_or_init(|| crate::feeds::feed_dirs(self))
+    }
+
+    /// Gives the feed folders worked out for an earlier `Site` of the same
+    /// sections and terms (`kpot serve` between edits), saving the work.
+    pub fn reuse_feed_dirs(&self, dirs: BTreeMap<String, String>) {
+        let _ = self.feed_dirs.set(dirs);
+    }
+
     /// The feed folder nearest to `url` (a section or term with feeds).
     pub fn feed_dir_for(&self, url: &str) -> Option<(&str, &str)> {
-        let dirs = self.feed_dirs.get_or_init(|| crate::feeds::feed_dirs(self));
+        let dirs = self.feed_dirs();
         let mut candidate = url;
         loop {
             if let Some((dir, title)) = dirs.get_key_value(candidate) {

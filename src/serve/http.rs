@@ -28,6 +28,8 @@ pub const MANIFEST: &str = "/__kpot/files";
 
 const LIVE_JS: &str = include_str!("live.js");
 
+const NOTHING_BUILT: &str = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>kpot serve</title></head><body><p>kpot serve: the site has errors and nothing could be built yet. Fix them and this page reloads.</p></body></html>\n";
+
 /// The routes: `kpot server`'s search API and search pages, the site's
 /// files from memory, and the preview's own endpoints. HTML responses get
 /// the page script before `</body>`.
@@ -71,6 +73,19 @@ async fn file(State(live): State<Arc<Live>>, request: Request) -> Response {
         let Ok(files) = live.files.read() else {
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         };
+        if files.is_empty() {
+            // Nothing good was ever built: a page that can show the errors
+            // and reloads once they are fixed.
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [
+                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                    (header::CACHE_CONTROL, "no-cache"),
+                ],
+                NOTHING_BUILT,
+            )
+                .into_response();
+        }
         match files.get(&wanted) {
             Some(bytes) => (Some((wanted.clone(), bytes.clone())), false),
             None => {

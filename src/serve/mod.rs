@@ -7,7 +7,7 @@
 mod http;
 mod state;
 
-pub use state::{Outcome, Published, Session, Settings};
+pub use state::{IndexWork, Outcome, Published, Session, Settings};
 
 use crate::check::report;
 use crate::diagnostics::Diagnostic;
@@ -88,9 +88,25 @@ pub fn run(options: Options) -> Result<(), String> {
     // Watch before the first build, so no save during it is missed.
     let mut watcher = crate::watch::Watcher::new(&root)
         .map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
-    let (mut session, outcome) = Session::start(settings, index_dir, live.clone());
+    let (mut session, outcome) = Session::start(settings, live.clone());
     report_outcome(&session, "", &outcome);
-    index(&mut session);
+    // The first index is ready before the address is printed; later
+    // updates run on their own thread, in order, while pages are served.
+    if let Some(work) = session.index_work() {
+        let started = std::time::Instant::now();
+        report_index(work.run(&index_dir, &live), started);
+    }
+    let (index_sender, index_jobs) = std::sync::mpsc::channel::<IndexWork>();
+    let index_live = live.clone();
+    std::thread::Builder::new()
+        .name("kpot-index".into())
+        .spawn(move || {
+            for work in index_jobs {
+                let started = std::time::Instant::now();
+                report_index(work.run(&index_dir, &index_live), started);
+            }
+        })
+        .map_err(|e| e.to_string())?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -112,8 +128,10 @@ pub fn run(options: Options) -> Result<(), String> {
             while let Some(batch) = watcher.next_batch(QUIET, LONGEST) {
                 let outcome = session.apply(&batch);
                 report_outcome(&session, &batch.join(" "), &outcome);
-                if !matches!(outcome, Outcome::Nothing | Outcome::Failed(_)) {
-                    index(&mut session);
+                if matches!(outcome, Outcome::Published(_))
+                    && let Some(work) = session.index_work()
+                {
+                    let _ = index_sender.send(work);
                 }
             }
         })
@@ -142,16 +160,14 @@ impl Drop for Scratch {
     }
 }
 
-/// Updates the search index after a publish; problems are reported, not
-/// fatal (the pages are served all the same).
-fn index(session: &mut Session) {
-    let started = std::time::Instant::now();
-    match session.update_index() {
-        Ok(Some(done)) => eprintln!(
+/// Reports an index update; problems are reported, not fatal (the pages
+/// are served all the same).
+fn report_index(result: Result<String, String>, started: std::time::Instant) {
+    match result {
+        Ok(done) => eprintln!(
             "kpot serve: search index: {done} in {:.0} ms",
             started.elapsed().as_secs_f64() * 1000.0
         ),
-        Ok(None) => {}
         Err(err) => eprintln!("kpot serve: search index not updated: {err}"),
     }
 }
@@ -173,12 +189,13 @@ fn report_outcome(session: &Session, what: &str, outcome: &Outcome) {
         Outcome::Published(p) => {
             print(&p.warnings);
             eprintln!(
-                "kpot serve: {what}: rewrote {} of {} files, removed {}, rendered {} in {:.1} ms",
+                "kpot serve: {what}: rewrote {} of {} files, removed {}, rendered {}; pages served after {:.1} ms, feeds and sitemap after {:.1} ms",
                 p.written,
                 p.total,
                 p.removed,
                 p.rendered,
-                p.elapsed.as_secs_f64() * 1000.0
+                p.elapsed.as_secs_f64() * 1000.0,
+                p.background.as_secs_f64() * 1000.0
             );
         }
         Outcome::Failed(problems) => {

@@ -25,7 +25,8 @@ use crate::data::{self, Data};
 use crate::diagnostics::{Diagnostic, Diagnostics, Text};
 use crate::format::Lang;
 use crate::markdown::{self, LinkProblem, Rendered};
-use crate::render::{Job, Payload, Site};
+use crate::render::lists::{Paginated, TermList};
+use crate::render::{Job, Payload, Plan, Site};
 use crate::search;
 use crate::templates;
 use crate::theme::{self, Theme};
@@ -96,7 +97,10 @@ pub struct Published {
     pub changed: Vec<String>,
     /// Warnings of the files reloaded in this batch.
     pub warnings: Vec<Diagnostic>,
+    /// Until the pages were served.
     pub elapsed: Duration,
+    /// Until the site-wide files (feeds, calendars, sitemap) were too.
+    pub background: Duration,
 }
 
 /// What a batch asks for, from the paths it touched.
@@ -118,36 +122,54 @@ pub struct Session {
     counter: u64,
     /// The fingerprint of each published job, by output path.
     fingerprints: HashMap<String, u64>,
-    /// Output paths of the last publish: jobs, extras and `static/`.
-    published_paths: HashSet<String>,
     site_static: BTreeMap<String, Bytes>,
     /// Render every job next time (after a full reload).
     render_all: bool,
     /// Templates edited since the last successful publish.
     pending_templates: BTreeSet<String>,
+    /// Page keys changed since the last successful publish.
+    changed_keys: BTreeSet<String>,
+    /// Those of them whose summary in lists changed too.
+    listed_keys: BTreeSet<String>,
+    /// Per page key: bumped when its summary in lists changes.
+    listed: HashMap<String, u64>,
+    /// The plan of the last publish, while no edit changed its shape.
+    plan: Option<PlanCache>,
+    /// The errors found by the last check, and the pages edited in place
+    /// since (`None`: check everything again).
+    checked: Option<Vec<Diagnostic>>,
+    edited: Option<Vec<usize>>,
+    /// Output paths of the last publish's jobs, extras and `static/`.
+    job_paths: HashSet<String>,
+    extra_paths: HashSet<String>,
     /// Page keys whose search documents are out of date; `None` when the
     /// whole index must be written again.
     index_keys: Option<BTreeSet<String>>,
-    index_dir: PathBuf,
     live: Arc<Live>,
 }
 
 impl Session {
     /// Loads the site and publishes it whole. A site with errors still
     /// starts: the errors are shown, and the first good save publishes.
-    pub fn start(settings: Settings, index_dir: PathBuf, live: Arc<Live>) -> (Session, Outcome) {
+    pub fn start(settings: Settings, live: Arc<Live>) -> (Session, Outcome) {
         let mut session = Session {
             settings,
             sources: None,
             revisions: HashMap::new(),
             counter: 0,
             fingerprints: HashMap::new(),
-            published_paths: HashSet::new(),
+            changed_keys: BTreeSet::new(),
+            listed_keys: BTreeSet::new(),
+            listed: HashMap::new(),
+            plan: None,
+            checked: None,
+            edited: None,
+            job_paths: HashSet::new(),
+            extra_paths: HashSet::new(),
             site_static: BTreeMap::new(),
             render_all: true,
             pending_templates: BTreeSet::new(),
             index_keys: None,
-            index_dir,
             live,
         };
         let outcome = session.full(Instant::now());
@@ -172,15 +194,15 @@ impl Session {
         if scope.site_static {
             self.site_static = read_static(&self.settings.root);
         }
-        if scope.theme && !self.reload_theme() {
-            return self.failed();
-        }
-        self.pending_templates.extend(scope.templates);
         if !scope.pages.is_empty() {
             match self.reload_pages(&scope.pages) {
                 Some(found) => warnings = found,
                 None => return self.full(started),
             }
+        }
+        self.pending_templates.extend(scope.templates);
+        if scope.theme && !self.reload_theme() {
+            return self.failed();
         }
         let mut outcome = self.publish(started);
         if let Outcome::Published(published) = &mut outcome {
@@ -274,6 +296,7 @@ impl Session {
                 let counter = self.counter;
                 for page in &sources.content.pages {
                     self.revisions.insert(page.key.clone(), counter);
+                    self.listed.insert(page.key.clone(), counter);
                 }
                 self.sources = Some(sources);
             }
@@ -284,6 +307,8 @@ impl Session {
         }
         self.site_static = read_static(&settings.root);
         self.render_all = true;
+        self.plan = None;
+        self.edited = None;
         self.index_keys = None;
         self.publish(started)
     }
@@ -302,6 +327,8 @@ impl Session {
                 sources.theme = theme;
                 sources.env = env;
                 sources.theme_problem = None;
+                // Pages may name templates: check them all again.
+                self.edited = None;
                 if let Err(err) = self.live.search.reload_page(&self.settings.root) {
                     eprintln!("kpot serve: search page: {err}");
                 }
@@ -325,33 +352,67 @@ impl Session {
         let mut changed_keys = BTreeSet::new();
         let mut fresh: Vec<usize> = Vec::new();
         let mut warnings = Vec::new();
+        let mut structural = false;
+        // Pages edited in place, with their summary before the edit.
+        let mut edited: Vec<(usize, u64)> = Vec::new();
         for rel in pages {
             // The old version's key too: a rename or a changed file name
             // language moves the page.
-            if let Some(old) = sources.content.pages.iter().find(|p| &p.source.rel == rel) {
-                changed_keys.insert(old.key.clone());
+            let old = sources
+                .content
+                .pages
+                .iter()
+                .position(|p| &p.source.rel == rel)
+                .map(|i| {
+                    let page = &sources.content.pages[i];
+                    let listing = listing(page, &sources.bodies[i]);
+                    (page.key.clone(), shape(page), listing)
+                });
+            if let Some((key, ..)) = &old {
+                changed_keys.insert(key.clone());
             }
             let reloaded = content::load::reload_page(&root, &mut sources.content, rel, options)?;
-            if let Some(at) = reloaded.removed {
-                sources.bodies.remove(at);
-                sources.link_problems.remove(at);
-                for index in &mut fresh {
-                    if *index > at {
-                        *index -= 1;
+            match (reloaded.removed, reloaded.inserted) {
+                // The same page, edited: the index stays, and if nothing a
+                // list or URL depends on changed, so do the catalog and the
+                // plan.
+                (Some(was), Some(at)) if was == at => {
+                    let page = &sources.content.pages[at];
+                    changed_keys.insert(page.key.clone());
+                    if old.as_ref().map(|(_, s, _)| s) != Some(&shape(page)) {
+                        structural = true;
+                    }
+                    if !fresh.contains(&at) {
+                        fresh.push(at);
+                    }
+                    if let Some((_, _, listing)) = old {
+                        edited.push((at, listing));
                     }
                 }
-                fresh.retain(|&i| i != at);
-            }
-            if let Some(at) = reloaded.inserted {
-                sources.bodies.insert(at, Rendered::default());
-                sources.link_problems.insert(at, Vec::new());
-                for index in &mut fresh {
-                    if *index >= at {
-                        *index += 1;
+                (removed, inserted) => {
+                    structural = true;
+                    if let Some(at) = removed {
+                        sources.bodies.remove(at);
+                        sources.link_problems.remove(at);
+                        fresh.retain(|&i| i != at);
+                        for index in &mut fresh {
+                            if *index > at {
+                                *index -= 1;
+                            }
+                        }
+                    }
+                    if let Some(at) = inserted {
+                        sources.bodies.insert(at, Rendered::default());
+                        sources.link_problems.insert(at, Vec::new());
+                        for index in &mut fresh {
+                            if *index >= at {
+                                *index += 1;
+                            }
+                        }
+                        fresh.push(at);
+                        changed_keys.insert(sources.content.pages[at].key.clone());
                     }
                 }
-                fresh.push(at);
-                changed_keys.insert(sources.content.pages[at].key.clone());
             }
             let display = PathBuf::from("content").join(rel);
             warnings.extend(
@@ -367,11 +428,17 @@ impl Session {
                 sources.file_problems.insert(display, reloaded.diagnostics);
             }
         }
-        let (catalog, problems) = catalog::build(&sources.content);
-        sources.catalog = catalog;
-        sources.catalog_problems = problems;
-        let stamp = url_stamp(&sources.content, &sources.catalog);
         let mut again: Vec<usize> = fresh;
+        if structural {
+            let (catalog, problems) = catalog::build(&sources.content);
+            sources.catalog = catalog;
+            sources.catalog_problems = problems;
+        }
+        let stamp = if structural {
+            url_stamp(&sources.content, &sources.catalog)
+        } else {
+            sources.url_stamp
+        };
         if stamp != sources.url_stamp {
             // Links elsewhere may now resolve differently.
             again.extend(
@@ -396,18 +463,54 @@ impl Session {
                 (i, body, problems)
             })
             .collect();
+        let mut headings_moved = false;
         for (i, body, problems) in rendered {
             let old = &sources.bodies[i];
+            let ids = |b: &Rendered| b.headings.iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+            if ids(old) != ids(&body) || !body.anchor_links.is_empty() {
+                headings_moved = true;
+            }
             if old.html != body.html || old.summary != body.summary || old.text != body.text {
                 changed_keys.insert(sources.content.pages[i].key.clone());
             }
             sources.bodies[i] = body;
             sources.link_problems[i] = problems;
         }
+        // A summary shown in lists changed when the page moved, or when
+        // its metadata, description or summary did.
+        let listed_keys: BTreeSet<String> = if structural {
+            changed_keys.clone()
+        } else {
+            let quiet: BTreeSet<&String> = edited
+                .iter()
+                .filter(|(at, before)| {
+                    listing(&sources.content.pages[*at], &sources.bodies[*at]) == *before
+                })
+                .map(|(at, _)| &sources.content.pages[*at].key)
+                .collect();
+            changed_keys
+                .iter()
+                .filter(|k| !quiet.contains(k))
+                .cloned()
+                .collect()
+        };
+        if structural || headings_moved {
+            self.edited = None;
+        } else if let Some(list) = self.edited.as_mut() {
+            list.extend(edited.iter().map(|(at, _)| *at));
+        }
+        if structural {
+            self.plan = None;
+        }
         self.counter += 1;
         for key in &changed_keys {
             self.revisions.insert(key.clone(), self.counter);
         }
+        for key in &listed_keys {
+            self.listed.insert(key.clone(), self.counter);
+        }
+        self.changed_keys.extend(changed_keys.iter().cloned());
+        self.listed_keys.extend(listed_keys);
         if let Some(keys) = self.index_keys.as_mut() {
             keys.extend(changed_keys);
         }
@@ -433,12 +536,24 @@ impl Session {
         Outcome::Failed(errors)
     }
 
-    /// Renders what changed and replaces the files whose bytes differ.
+    /// Renders what changed and replaces the files whose bytes differ, in
+    /// two steps: first the pages (jobs), which open pages are told about
+    /// at once, then the site-wide files (feeds, calendars, sitemap), which
+    /// no page waits for.
     fn publish(&mut self, started: Instant) -> Outcome {
         let Some(sources) = self.sources.as_ref() else {
             return Outcome::Nothing;
         };
-        let problems = sources.problems();
+        let mut stages = Stages::new(started);
+        let problems = match (&self.checked, &self.edited) {
+            (Some(checked), Some(edited)) if self.plan.is_some() => {
+                sources.problems_of(edited, checked)
+            }
+            _ => sources.problems(),
+        };
+        self.edited = Some(Vec::new());
+        self.checked = Some(problems.clone());
+        stages.lap("check");
         if problems.iter().any(Diagnostic::is_error) {
             return self.fail_with(problems);
         }
@@ -452,85 +567,195 @@ impl Session {
             &sources.theme,
             &sources.env,
         );
-        let plan = site.plan();
         let affected = dependents(&sources.theme, &self.pending_templates);
-        let fingerprints = Fingerprints::new(&site, &self.revisions, sources.url_stamp);
-        let mut new_fingerprints = HashMap::with_capacity(plan.jobs.len());
-        let mut selected: Vec<Job<'_>> = Vec::new();
-        let mut job_paths = Vec::with_capacity(plan.jobs.len());
-        for job in &plan.jobs {
-            let path = site.job_path(job);
-            let fingerprint = fingerprints.of(&site, job, &path);
-            let stale = match fingerprint {
-                Some(fp) => self.fingerprints.get(&path) != Some(&fp),
-                None => true,
-            };
-            let template_changed = site.job_template(job).is_some_and(|t| affected.contains(t));
-            if self.render_all || stale || template_changed {
-                selected.push(job.clone());
+        let fingerprints =
+            Fingerprints::new(&site, [&self.revisions, &self.listed], sources.url_stamp);
+        // The plan: kept from the last publish while the edits since left
+        // its shape alone, else worked out again.
+        let mut cache = match self.plan.take() {
+            Some(cache) if !self.render_all => {
+                site.reuse_feed_dirs(cache.feed_dirs.clone());
+                cache
             }
-            if let Some(fp) = fingerprint {
-                new_fingerprints.insert(path.clone(), fp);
+            _ => {
+                let plan = site.plan();
+                stages.lap("plan");
+                PlanCache::new(&site, plan)
             }
-            job_paths.push(path);
+        };
+        let mut chosen: BTreeSet<usize> = BTreeSet::new();
+        if self.render_all {
+            chosen.extend(0..cache.jobs.len());
+        } else {
+            chosen.extend(cache.always.iter().copied());
+            for (keys, jobs) in [
+                (&self.changed_keys, &cache.pages_of),
+                (&self.listed_keys, &cache.lists_of),
+            ] {
+                for key in keys {
+                    for lang in Lang::ALL {
+                        if let Some(item) = sources.catalog.item_index(key, lang) {
+                            chosen.extend(jobs[item].iter().copied());
+                        }
+                    }
+                }
+            }
+            if !affected.is_empty() {
+                for (index, job) in cache.jobs.iter().enumerate() {
+                    let job = job.borrow(&sources.catalog);
+                    if site
+                        .job_template(&job)
+                        .is_some_and(|t| affected.contains(t))
+                    {
+                        chosen.insert(index);
+                    }
+                }
+            }
+            // Jobs whose fingerprint moved for another reason (a list that
+            // reordered) are found by comparing fingerprints when the plan
+            // was worked out again.
+            if cache.fresh {
+                for (index, job) in cache.jobs.iter().enumerate() {
+                    let job = job.borrow(&sources.catalog);
+                    let fp = fingerprints.of(&site, &job, &cache.paths[index]);
+                    if fp.is_none() || self.fingerprints.get(&cache.paths[index]) != fp.as_ref() {
+                        chosen.insert(index);
+                    }
+                }
+            }
+        }
+        let selected: Vec<Job<'_>> = chosen
+            .iter()
+            .map(|&i| cache.jobs[i].borrow(&sources.catalog))
+            .collect();
+        stages.lap("select");
+        let plan = cache.plan(&sources.catalog);
+        if std::env::var_os("KPOT_TIMINGS").is_some() {
+            // Which jobs cost the most, one at a time.
+            let mut costs: Vec<(Duration, String)> = selected
+                .iter()
+                .map(|job| {
+                    let t = Instant::now();
+                    let _ = site.render_jobs(&plan, std::slice::from_ref(job));
+                    (t.elapsed(), site.job_path(job))
+                })
+                .collect();
+            costs.sort();
+            costs.reverse();
+            let top: Vec<String> = costs
+                .iter()
+                .take(5)
+                .map(|(t, p)| format!("{p} {:.1}", t.as_secs_f64() * 1000.0))
+                .collect();
+            eprintln!(
+                "kpot serve: {} jobs, slowest (ms): {}",
+                selected.len(),
+                top.join(", ")
+            );
+            stages.lap("(job timings)");
         }
         let outputs = match site.render_jobs(&plan, &selected) {
             Ok(outputs) => outputs,
-            Err(problems) => return self.fail_with(problems),
+            Err(problems) => {
+                self.plan = Some(cache.restore(plan));
+                return self.fail_with(problems);
+            }
         };
-        let extras = site.render_extras(&plan);
-        let rendered = outputs.len() + extras.len();
-
-        let mut next: Vec<(String, Bytes)> = Vec::with_capacity(rendered + self.site_static.len());
-        for output in outputs.into_iter().chain(extras) {
-            let bytes = match output.payload {
-                Payload::Bytes(bytes) => Bytes::from(bytes),
-                Payload::Copy(source) => match std::fs::read(&source) {
-                    Ok(bytes) => Bytes::from(bytes),
-                    Err(err) => {
-                        eprintln!("kpot serve: cannot read {}: {err}", source.display());
-                        continue;
-                    }
-                },
-            };
-            next.push((output.path, bytes));
-        }
-        let mut paths: HashSet<String> = job_paths.into_iter().collect();
-        paths.extend(next.iter().map(|(p, _)| p.clone()));
-        paths.extend(self.site_static.keys().cloned());
-        for (path, bytes) in &self.site_static {
-            next.push((path.clone(), bytes.clone()));
-        }
-
+        stages.lap("jobs");
         let mut published = Published {
-            rendered,
+            rendered: outputs.len(),
             ..Published::default()
         };
-        {
-            let Ok(mut files) = self.live.files.write() else {
-                return Outcome::Nothing;
+        for (&index, job) in chosen.iter().zip(&selected) {
+            let path = &cache.paths[index];
+            match fingerprints.of(&site, job, path) {
+                Some(fp) => self.fingerprints.insert(path.clone(), fp),
+                None => self.fingerprints.remove(path),
             };
-            for (path, bytes) in next {
-                if files.get(&path) != Some(&bytes) {
-                    published.changed.push(path.clone());
-                    published.written += 1;
-                    files.insert(path, bytes);
-                }
-            }
-            for gone in self.published_paths.difference(&paths) {
-                if files.remove(gone).is_some() {
-                    published.removed += 1;
-                    published.changed.push(gone.clone());
-                }
-            }
-            published.total = files.len();
         }
-        self.published_paths = paths;
-        self.fingerprints = new_fingerprints;
+        let mut pages: Vec<(String, Bytes)> = outputs
+            .into_iter()
+            .filter_map(|o| bytes_of(o.payload).map(|b| (o.path, b)))
+            .collect();
+        for (path, bytes) in &self.site_static {
+            pages.push((path.clone(), bytes.clone()));
+        }
+        self.replace(pages, &mut published);
+        published.elapsed = started.elapsed();
+        stages.lap("swap");
+        self.announce(&published.changed);
+
+        // The site-wide files.
+        let extras: Vec<(String, Bytes)> = site
+            .render_extras(&plan)
+            .into_iter()
+            .filter_map(|o| bytes_of(o.payload).map(|b| (o.path, b)))
+            .collect();
+        published.rendered += extras.len();
+        stages.lap("extras");
+        let job_paths: HashSet<String> = cache.paths.iter().cloned().collect();
+        let extra_paths: HashSet<String> = extras.iter().map(|(p, _)| p.clone()).collect();
+        let mut later = Published::default();
+        self.replace(extras, &mut later);
+        // Files no job, extra or static file writes any more.
+        {
+            let keep = |p: &String| {
+                job_paths.contains(p) || extra_paths.contains(p) || self.site_static.contains_key(p)
+            };
+            let gone: Vec<String> = self
+                .job_paths
+                .iter()
+                .chain(&self.extra_paths)
+                .filter(|p| !keep(p))
+                .cloned()
+                .collect();
+            if let Ok(mut files) = self.live.files.write() {
+                for path in gone {
+                    if files.remove(&path).is_some() {
+                        later.removed += 1;
+                        later.changed.push(path);
+                    }
+                }
+                later.total = files.len();
+            }
+        }
+        stages.lap("extras swap");
+        stages.report();
+        self.announce(&later.changed);
+        published.written += later.written;
+        published.removed += later.removed;
+        published.total = later.total;
+        published.changed.extend(later.changed);
+        published.background = started.elapsed();
+
+        self.job_paths = job_paths;
+        self.extra_paths = extra_paths;
+        self.plan = Some(cache.restore(plan));
         self.render_all = false;
         self.pending_templates.clear();
-        published.elapsed = started.elapsed();
+        self.changed_keys.clear();
+        self.listed_keys.clear();
+        Outcome::Published(published)
+    }
 
+    /// Replaces the files whose bytes changed.
+    fn replace(&self, next: Vec<(String, Bytes)>, published: &mut Published) {
+        let Ok(mut files) = self.live.files.write() else {
+            return;
+        };
+        for (path, bytes) in next {
+            if files.get(&path) != Some(&bytes) {
+                published.changed.push(path.clone());
+                published.written += 1;
+                files.insert(path, bytes);
+            }
+        }
+        published.total = files.len();
+    }
+
+    /// Tells open pages what changed, and clears the overlay of a fixed
+    /// error.
+    fn announce(&self, changed: &[String]) {
         let was_failing = self
             .live
             .problems
@@ -540,96 +765,204 @@ impl Session {
         if was_failing {
             let _ = self.live.events.send(Signal::Fixed);
         }
-        if !published.changed.is_empty() {
-            let css_only = published.changed.iter().all(|p| p.ends_with(".css"));
+        if !changed.is_empty() {
+            let css_only = changed.iter().all(|p| p.ends_with(".css"));
             let signal = if css_only {
-                Signal::Css(published.changed.clone())
+                Signal::Css(changed.to_vec())
             } else {
-                Signal::Reload(published.changed.clone())
+                Signal::Reload(changed.to_vec())
             };
             let _ = self.live.events.send(signal);
         }
-        Outcome::Published(published)
     }
 
-    /// Brings the search index up to date with the published site: the
-    /// changed pages' documents are deleted and added again in place, or
-    /// (after a full reload) the index is written anew. Run after the new
-    /// files are served, so it adds nothing to the wait for them.
-    /// Returns what was done, for the log.
-    pub fn update_index(&mut self) -> Result<Option<String>, String> {
-        let Some(sources) = self.sources.as_ref() else {
-            return Ok(None);
-        };
+    /// What the search index needs to catch up with the published site:
+    /// the changed pages' documents to delete and add again in place, or
+    /// (after a full reload) every document. The work itself runs on the
+    /// index thread ([`IndexWork::run`]), after the new files are served, so
+    /// it adds nothing to the wait for them.
+    pub fn index_work(&mut self) -> Option<IndexWork> {
+        let sources = self.sources.as_ref()?;
         if !sources.config.build_search_index {
-            return Ok(None);
+            return None;
         }
-        let root = &self.settings.root;
-        let done = match self.index_keys.take() {
-            None => search::build_index_at(
-                root,
-                &self.index_dir,
-                &sources.content,
-                &sources.catalog,
-                &sources.data,
-                &sources.bodies,
-            )
-            .map(|count| format!("{count} documents"))?,
+        let labels =
+            serde_json::to_vec(&search::documents::labels(&sources.content, &sources.data))
+                .unwrap_or_default();
+        let work = match self.index_keys.take() {
+            None => {
+                let config_path = self.settings.root.join("search-index").join("config.toml");
+                IndexWork::Rebuild {
+                    docs: search::documents::collect(
+                        &sources.content,
+                        &sources.catalog,
+                        &sources.data,
+                        &sources.bodies,
+                    ),
+                    labels,
+                    config: std::fs::read(&config_path).ok(),
+                    config_path,
+                }
+            }
             Some(keys) if keys.is_empty() => {
                 self.index_keys = Some(keys);
-                return Ok(None);
+                return None;
             }
-            Some(keys) => {
-                let docs = search::documents::page_docs(
+            Some(keys) => IndexWork::Update {
+                docs: search::documents::page_docs(
                     &sources.content,
                     &sources.catalog,
                     &sources.data,
                     &sources.bodies,
                     |key| keys.contains(key),
-                );
-                let remove: Vec<String> = keys
+                ),
+                remove: keys
                     .iter()
                     .flat_map(|key| Lang::ALL.map(|lang| format!("{key}#{}", lang.code())))
-                    .collect();
-                let labels =
-                    serde_json::to_vec(&search::documents::labels(&sources.content, &sources.data))
-                        .map_err(|e| e.to_string())?;
-                search::index::update(
-                    &self.index_dir,
-                    &remove,
-                    &docs,
-                    &[(search::LABELS_FILE, &labels)],
-                )?;
-                format!(
-                    "{} pages updated in place ({} documents)",
-                    keys.len(),
-                    docs.len()
-                )
-            }
+                    .collect(),
+                pages: keys.len(),
+                labels,
+            },
         };
         self.index_keys = Some(BTreeSet::new());
-        let index = search::SearchIndex::open(&self.index_dir)?;
-        self.live.search.replace_index(index);
-        Ok(Some(done))
+        Some(work)
+    }
+}
+
+/// Work for the search index, done apart from rendering.
+pub enum IndexWork {
+    /// Write the whole index anew (first start, full reloads).
+    Rebuild {
+        docs: Vec<search::documents::SearchDoc>,
+        labels: Vec<u8>,
+        config: Option<Vec<u8>>,
+        config_path: PathBuf,
+    },
+    /// Delete the documents of `remove` and add `docs`, in place.
+    Update {
+        docs: Vec<search::documents::SearchDoc>,
+        remove: Vec<String>,
+        pages: usize,
+        labels: Vec<u8>,
+    },
+}
+
+impl IndexWork {
+    /// Does the work in `dir` and serves the result; returns what was done.
+    pub fn run(self, dir: &Path, live: &Live) -> Result<String, String> {
+        let done = match self {
+            IndexWork::Rebuild {
+                docs,
+                labels,
+                config,
+                config_path,
+            } => {
+                search::config::SearchConfig::load(&config_path)?;
+                search::index::write(
+                    dir,
+                    &docs,
+                    &[
+                        (search::config::FILE_NAME, config.as_deref()),
+                        (search::LABELS_FILE, Some(&labels)),
+                    ],
+                )?;
+                format!("{} documents", docs.len())
+            }
+            IndexWork::Update {
+                docs,
+                remove,
+                pages,
+                labels,
+            } => {
+                search::index::update(dir, &remove, &docs, &[(search::LABELS_FILE, &labels)])?;
+                format!("{pages} pages updated in place ({} documents)", docs.len())
+            }
+        };
+        let index = search::SearchIndex::open(dir)?;
+        live.search.replace_index(index);
+        Ok(done)
     }
 }
 
 impl Sources {
-    /// Every problem of the current sources, in file order.
+    /// [`Sources::problems`] after edits to the pages `edited` that moved
+    /// nothing (no page added, removed or renamed, no list or URL changed,
+    /// no heading another page may link to): the errors of other files are
+    /// those found before; the edited files are checked again.
+    fn problems_of(&self, edited: &[usize], before: &[Diagnostic]) -> Vec<Diagnostic> {
+        let files: HashSet<&Path> = edited
+            .iter()
+            .map(|&i| self.content.pages[i].source.display.as_path())
+            .collect();
+        let mut all = Diagnostics::default();
+        all.extend(
+            before
+                .iter()
+                .filter(|d| !files.contains(d.file.as_path()))
+                .cloned(),
+        );
+        let part = Content {
+            pages: edited
+                .iter()
+                .map(|&i| self.content.pages[i].clone())
+                .collect(),
+            ..Content::default()
+        };
+        let bodies: Vec<Rendered> = edited.iter().map(|&i| self.bodies[i].clone()).collect();
+        let links: Vec<Vec<LinkProblem>> = edited
+            .iter()
+            .map(|&i| self.link_problems[i].clone())
+            .collect();
+        let errors = |list: Vec<Diagnostic>| list.into_iter().filter(Diagnostic::is_error);
+        for file in &files {
+            all.extend(
+                self.file_problems
+                    .get(*file)
+                    .into_iter()
+                    .flatten()
+                    .filter(|d| d.is_error())
+                    .cloned(),
+            );
+        }
+        all.extend(errors(validate::references(&part, &self.data)));
+        all.extend(errors(validate::templates(&part, &self.theme)));
+        all.extend(errors(validate::links(
+            &part,
+            &self.catalog,
+            &bodies,
+            &links,
+        )));
+        all.sorted()
+    }
+
+    /// The errors of the current sources, in file order (warnings are
+    /// reported when their file is loaded; a site can have thousands).
     fn problems(&self) -> Vec<Diagnostic> {
         let mut all = Diagnostics::default();
-        all.extend(self.data_problems.iter().cloned());
-        all.extend(self.file_problems.values().flatten().cloned());
-        all.extend(content::load::duplicate_translations(&self.content));
-        all.extend(validate::references(&self.content, &self.data));
-        all.extend(validate::templates(&self.content, &self.theme));
-        all.extend(self.catalog_problems.iter().cloned());
-        all.extend(validate::links(
+        let errors = |list: Vec<Diagnostic>| list.into_iter().filter(Diagnostic::is_error);
+        all.extend(self.data_problems.iter().filter(|d| d.is_error()).cloned());
+        all.extend(
+            self.file_problems
+                .values()
+                .flatten()
+                .filter(|d| d.is_error())
+                .cloned(),
+        );
+        all.extend(errors(content::load::duplicate_translations(&self.content)));
+        all.extend(errors(validate::references(&self.content, &self.data)));
+        all.extend(errors(validate::templates(&self.content, &self.theme)));
+        all.extend(
+            self.catalog_problems
+                .iter()
+                .filter(|d| d.is_error())
+                .cloned(),
+        );
+        all.extend(errors(validate::links(
             &self.content,
             &self.catalog,
             &self.bodies,
             &self.link_problems,
-        ));
+        )));
         all.extend(self.theme_problem.iter().cloned());
         all.sorted()
     }
@@ -691,6 +1024,241 @@ fn load(settings: &Settings) -> Result<Sources, Diagnostic> {
     })
 }
 
+/// An output's bytes (a copied file is read).
+fn bytes_of(payload: Payload) -> Option<Bytes> {
+    match payload {
+        Payload::Bytes(bytes) => Some(Bytes::from(bytes)),
+        Payload::Copy(source) => match std::fs::read(&source) {
+            Ok(bytes) => Some(Bytes::from(bytes)),
+            Err(err) => {
+                eprintln!("kpot serve: cannot read {}: {err}", source.display());
+                None
+            }
+        },
+    }
+}
+
+/// A [`Job`] that owns what it names, so a plan outlives the catalog it
+/// was made from (sections by index instead of by reference).
+#[derive(Clone, Debug)]
+enum OwnedJob {
+    Item(usize),
+    SectionPage(usize, Paginated),
+    Home(Lang),
+    TaxonomyList(&'static str, Lang),
+    TaxonomyTerm(&'static str, Lang, usize, Paginated),
+    Councils(Lang),
+    Council(usize, Lang),
+    Organizations(Lang),
+    Organization(usize, Lang),
+    NotFound(Lang),
+    Search(Lang),
+}
+
+impl OwnedJob {
+    fn own(job: &Job<'_>, catalog: &Catalog) -> OwnedJob {
+        match job {
+            Job::Item(i) => OwnedJob::Item(*i),
+            Job::SectionPage(entry, page) => {
+                let index = catalog
+                    .sections
+                    .iter()
+                    .position(|e| std::ptr::eq(e, *entry))
+                    .unwrap_or_default();
+                OwnedJob::SectionPage(index, page.clone())
+            }
+            Job::Home(lang) => OwnedJob::Home(*lang),
+            Job::TaxonomyList(t, lang) => OwnedJob::TaxonomyList(t, *lang),
+            Job::TaxonomyTerm(t, lang, term, page) => {
+                OwnedJob::TaxonomyTerm(t, *lang, *term, page.clone())
+            }
+            Job::Councils(lang) => OwnedJob::Councils(*lang),
+            Job::Council(i, lang) => OwnedJob::Council(*i, *lang),
+            Job::Organizations(lang) => OwnedJob::Organizations(*lang),
+            Job::Organization(i, lang) => OwnedJob::Organization(*i, *lang),
+            Job::NotFound(lang) => OwnedJob::NotFound(*lang),
+            Job::Search(lang) => OwnedJob::Search(*lang),
+        }
+    }
+
+    fn borrow<'c>(&self, catalog: &'c Catalog) -> Job<'c> {
+        match self {
+            OwnedJob::Item(i) => Job::Item(*i),
+            OwnedJob::SectionPage(index, page) => {
+                Job::SectionPage(&catalog.sections[*index], page.clone())
+            }
+            OwnedJob::Home(lang) => Job::Home(*lang),
+            OwnedJob::TaxonomyList(t, lang) => Job::TaxonomyList(t, *lang),
+            OwnedJob::TaxonomyTerm(t, lang, term, page) => {
+                Job::TaxonomyTerm(t, *lang, *term, page.clone())
+            }
+            OwnedJob::Councils(lang) => Job::Councils(*lang),
+            OwnedJob::Council(i, lang) => Job::Council(*i, *lang),
+            OwnedJob::Organizations(lang) => Job::Organizations(*lang),
+            OwnedJob::Organization(i, lang) => Job::Organization(*i, *lang),
+            OwnedJob::NotFound(lang) => Job::NotFound(*lang),
+            OwnedJob::Search(lang) => Job::Search(*lang),
+        }
+    }
+}
+
+/// A plan kept between edits, with what incremental work needs: each
+/// job's output path, and for each catalog item the jobs that show it.
+struct PlanCache {
+    sections: Vec<(usize, Vec<usize>, Vec<usize>)>,
+    terms: Vec<TermList>,
+    jobs: Vec<OwnedJob>,
+    paths: Vec<String>,
+    /// Per catalog item: the jobs that show its page (its own, the other
+    /// language's, an organization's profile).
+    pages_of: Vec<Vec<usize>>,
+    /// Per catalog item: the lists that show its summary.
+    lists_of: Vec<Vec<usize>>,
+    /// Jobs rendered every time (they summarise the whole site).
+    always: Vec<usize>,
+    /// Worked out in this publish (fingerprints must be compared).
+    fresh: bool,
+    /// The site's feed folders, which depend on sections and terms only.
+    feed_dirs: BTreeMap<String, String>,
+}
+
+impl PlanCache {
+    fn new(site: &Site<'_>, plan: Plan<'_>) -> PlanCache {
+        let catalog = site.catalog;
+        let sections = plan
+            .sections
+            .iter()
+            .map(|(entry, current, archive)| {
+                let index = catalog
+                    .sections
+                    .iter()
+                    .position(|e| std::ptr::eq(e, *entry))
+                    .unwrap_or_default();
+                (index, current.clone(), archive.clone())
+            })
+            .collect();
+        let jobs: Vec<OwnedJob> = plan
+            .jobs
+            .iter()
+            .map(|j| OwnedJob::own(j, catalog))
+            .collect();
+        let paths = plan.jobs.iter().map(|j| site.job_path(j)).collect();
+        let mut pages_of: Vec<Vec<usize>> = vec![Vec::new(); catalog.items.len()];
+        let mut lists_of: Vec<Vec<usize>> = vec![Vec::new(); catalog.items.len()];
+        let mut always = Vec::new();
+        for (index, job) in plan.jobs.iter().enumerate() {
+            let mut show = |item: usize| pages_of[item].push(index);
+            let mut list = |item: usize| lists_of[item].push(index);
+            match job {
+                Job::Item(item) => {
+                    show(*item);
+                    let page = &site.content.pages[catalog.items[*item].page];
+                    if page.section == crate::feeds::newsletter::SECTION {
+                        always.push(index);
+                    }
+                    for lang in Lang::ALL {
+                        if let Some(other) = catalog.item_index(&page.key, lang) {
+                            show(other);
+                        }
+                    }
+                }
+                Job::SectionPage(_, page) | Job::TaxonomyTerm(_, _, _, page) => {
+                    page.items.iter().for_each(|&i| list(i));
+                }
+                Job::Organization(org, lang) => {
+                    let id = &site.data.organizations[*org].id;
+                    let items = crate::render::lists::organization_items(site, id, *lang);
+                    for items in [
+                        &items.events,
+                        &items.past_events,
+                        &items.notices,
+                        &items.programs,
+                    ] {
+                        items.iter().for_each(|&i| list(i));
+                    }
+                    for (i, item) in catalog.items.iter().enumerate() {
+                        let page = &site.content.pages[item.page];
+                        if page.section == "organizations" && page.slug == *id {
+                            show(i);
+                        }
+                    }
+                }
+                Job::Home(_) | Job::TaxonomyList(..) => always.push(index),
+                Job::Councils(_)
+                | Job::Council(..)
+                | Job::Organizations(_)
+                | Job::NotFound(_)
+                | Job::Search(_) => {}
+            }
+        }
+        PlanCache {
+            sections,
+            terms: plan.terms,
+            jobs,
+            paths,
+            pages_of,
+            lists_of,
+            always,
+            fresh: true,
+            feed_dirs: site.feed_dirs().clone(),
+        }
+    }
+
+    /// A [`Plan`] for rendering (without jobs: they are passed apart),
+    /// borrowing the terms until [`PlanCache::restore`].
+    fn plan<'c>(&mut self, catalog: &'c Catalog) -> Plan<'c> {
+        Plan {
+            sections: self
+                .sections
+                .iter()
+                .map(|(i, current, archive)| {
+                    (&catalog.sections[*i], current.clone(), archive.clone())
+                })
+                .collect(),
+            terms: std::mem::take(&mut self.terms),
+            jobs: Vec::new(),
+        }
+    }
+
+    /// Takes the terms back from a plan made by [`PlanCache::plan`].
+    fn restore(mut self, plan: Plan<'_>) -> PlanCache {
+        self.terms = plan.terms;
+        self.fresh = false;
+        self
+    }
+}
+
+/// Wall time of the steps of a rebuild, printed with `KPOT_TIMINGS=1`.
+struct Stages {
+    last: Instant,
+    laps: Vec<(&'static str, Duration)>,
+}
+
+impl Stages {
+    fn new(started: Instant) -> Stages {
+        Stages {
+            last: started,
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, name: &'static str) {
+        self.laps.push((name, self.last.elapsed()));
+        self.last = Instant::now();
+    }
+
+    fn report(&self) {
+        if std::env::var_os("KPOT_TIMINGS").is_some() {
+            let laps: Vec<String> = self
+                .laps
+                .iter()
+                .map(|(name, time)| format!("{name} {:.1}", time.as_secs_f64() * 1000.0))
+                .collect();
+            eprintln!("kpot serve: timings (ms): {}", laps.join(", "));
+        }
+    }
+}
+
 /// The site's own `static/` folder, as build copies it to the output root.
 fn read_static(root: &Path) -> BTreeMap<String, Bytes> {
     let dir = root.join("static");
@@ -712,6 +1280,26 @@ fn read_static(root: &Path) -> BTreeMap<String, Bytes> {
         }
     }
     files
+}
+
+/// What of a page its catalog entry, its URL and the lists it is in depend
+/// on: everything but the text shown (body and description). A page edit
+/// that keeps it leaves the catalog and the plan as they are.
+fn shape(page: &content::Page) -> String {
+    let mut meta = page.meta.clone();
+    meta.description = None;
+    format!(
+        "{}|{:?}|{}|{}|{:?}|{:?}",
+        page.key, page.lang, page.slug, page.section, meta, page.kind
+    )
+}
+
+/// A hash of what lists show of a page: its metadata, description and
+/// summary (the text before `<!-- more -->`).
+fn listing(page: &content::Page, body: &Rendered) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    (shape(page), &page.meta.description, &body.summary).hash(&mut hasher);
+    hasher.finish()
 }
 
 /// A hash of every URL the catalog gives, for `@/` links.
@@ -761,32 +1349,43 @@ fn dependents(theme: &Theme, changed: &BTreeSet<String>) -> HashSet<String> {
 /// theme and sections are unchanged (any change to those renders all).
 struct Fingerprints {
     /// Per catalog item: its page's key, language, URL, fallback flag and
-    /// revision.
+    /// revision, for the item's own page.
     items: Vec<u64>,
+    /// The same with the revision of its summary, for lists.
+    listed: Vec<u64>,
     url_stamp: u64,
 }
 
 impl Fingerprints {
-    fn new(site: &Site<'_>, revisions: &HashMap<String, u64>, url_stamp: u64) -> Fingerprints {
-        let items = site
-            .catalog
-            .items
-            .par_iter()
-            .map(|item| {
-                let page = &site.content.pages[item.page];
-                let mut hasher = DefaultHasher::new();
-                (
-                    &page.key,
-                    item.lang,
-                    &item.url,
-                    item.fallback,
-                    revisions.get(&page.key),
-                )
-                    .hash(&mut hasher);
-                hasher.finish()
-            })
-            .collect();
-        Fingerprints { items, url_stamp }
+    fn new(
+        site: &Site<'_>,
+        [revisions, listed]: [&HashMap<String, u64>; 2],
+        url_stamp: u64,
+    ) -> Fingerprints {
+        let hashes = |revisions: &HashMap<String, u64>| {
+            site.catalog
+                .items
+                .par_iter()
+                .map(|item| {
+                    let page = &site.content.pages[item.page];
+                    let mut hasher = DefaultHasher::new();
+                    (
+                        &page.key,
+                        item.lang,
+                        &item.url,
+                        item.fallback,
+                        revisions.get(&page.key),
+                    )
+                        .hash(&mut hasher);
+                    hasher.finish()
+                })
+                .collect()
+        };
+        Fingerprints {
+            items: hashes(revisions),
+            listed: hashes(listed),
+            url_stamp,
+        }
     }
 
     /// `None`: render every time (pages that summarise the whole site).
@@ -831,7 +1430,7 @@ impl Fingerprints {
                 ] {
                     list.len().hash(&mut h);
                     for &i in list {
-                        self.items[i].hash(&mut h);
+                        self.listed[i].hash(&mut h);
                     }
                 }
                 // The profile pages shown on it.
@@ -884,7 +1483,7 @@ impl Fingerprints {
             .hash(h);
         p.items.len().hash(h);
         for &i in &p.items {
-            self.items[i].hash(h);
+            self.listed[i].hash(h);
         }
     }
 }
