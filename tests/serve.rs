@@ -255,7 +255,7 @@ fn atomic_save(root: &Path, rel: &str, text: &str) {
 fn an_edit_is_served_over_http_with_the_live_script() {
     let site = bundled_site();
     let root = site.path();
-    let mut serve = Serve::start(root);
+    let serve = Serve::start(root);
     let page = "/events/kip/sales-skills-seminar-202101/";
     let (status, before) = serve.get(page);
     assert_eq!(status, 200, "{before}");

@@ -151,7 +151,7 @@ pub fn reload_page(
             let in_draft = content.draft_sections.iter().any(|d| {
                 d.is_empty() || page.section == *d || page.section.starts_with(&format!("{d}/"))
             });
-            if !(page.meta.draft && !options.include_drafts) && !in_draft {
+            if (!page.meta.draft || options.include_drafts) && !in_draft {
                 page.assets = assets;
                 let at = content
                     .pages

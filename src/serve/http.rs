@@ -178,10 +178,10 @@ async fn manifest(State(live): State<Arc<Live>>) -> Response {
 async fn events(State(live): State<Arc<Live>>) -> Response {
     let receiver = live.events.subscribe();
     let current = live.problems.read().ok().and_then(|p| p.clone());
-    let first = current.map(|payload| Signal::Problems(payload));
+    let first = current.map(Signal::Problems);
     let stream =
         futures_util::stream::unfold((first, receiver), |(mut first, mut receiver)| async move {
-            loop {
+            {
                 let signal = match first.take() {
                     Some(signal) => signal,
                     None => match receiver.recv().await {
@@ -205,7 +205,7 @@ async fn events(State(live): State<Arc<Live>>) -> Response {
                     }
                     Signal::Fixed => Event::default().event("fixed").data("{}"),
                 };
-                return Some((Ok::<Event, Infallible>(event), (None, receiver)));
+                Some((Ok::<Event, Infallible>(event), (None, receiver)))
             }
         });
     let mut response = Sse::new(stream)
