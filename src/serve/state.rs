@@ -568,8 +568,7 @@ impl Session {
             &sources.env,
         );
         let affected = dependents(&sources.theme, &self.pending_templates);
-        let fingerprints =
-            Fingerprints::new(&site, [&self.revisions, &self.listed], sources.url_stamp);
+        let fingerprints = Fingerprints::new([&self.revisions, &self.listed], sources.url_stamp);
         // The plan: kept from the last publish while the edits since left
         // its shape alone, else worked out again.
         let mut cache = match self.plan.take() {
@@ -587,7 +586,11 @@ impl Session {
         if self.render_all {
             chosen.extend(0..cache.jobs.len());
         } else {
-            chosen.extend(cache.always.iter().copied());
+            // Pages that summarise the site change only when a summary or
+            // the plan did.
+            if cache.fresh || !self.listed_keys.is_empty() {
+                chosen.extend(cache.always.iter().copied());
+            }
             for (keys, jobs) in [
                 (&self.changed_keys, &cache.pages_of),
                 (&self.listed_keys, &cache.lists_of),
@@ -1347,45 +1350,38 @@ fn dependents(theme: &Theme, changed: &BTreeSet<String>) -> HashSet<String> {
 /// Fingerprints of jobs: a hash of what a job shows. Two renders of jobs
 /// with equal fingerprints give the same bytes as long as config, data,
 /// theme and sections are unchanged (any change to those renders all).
-struct Fingerprints {
-    /// Per catalog item: its page's key, language, URL, fallback flag and
-    /// revision, for the item's own page.
-    items: Vec<u64>,
-    /// The same with the revision of its summary, for lists.
-    listed: Vec<u64>,
+struct Fingerprints<'r> {
+    /// Per page key: the revision of the page, and of its summary.
+    revisions: &'r HashMap<String, u64>,
+    listed: &'r HashMap<String, u64>,
     url_stamp: u64,
 }
 
-impl Fingerprints {
-    fn new(
-        site: &Site<'_>,
-        [revisions, listed]: [&HashMap<String, u64>; 2],
-        url_stamp: u64,
-    ) -> Fingerprints {
-        let hashes = |revisions: &HashMap<String, u64>| {
-            site.catalog
-                .items
-                .par_iter()
-                .map(|item| {
-                    let page = &site.content.pages[item.page];
-                    let mut hasher = DefaultHasher::new();
-                    (
-                        &page.key,
-                        item.lang,
-                        &item.url,
-                        item.fallback,
-                        revisions.get(&page.key),
-                    )
-                        .hash(&mut hasher);
-                    hasher.finish()
-                })
-                .collect()
-        };
+impl<'r> Fingerprints<'r> {
+    fn new([revisions, listed]: [&'r HashMap<String, u64>; 2], url_stamp: u64) -> Fingerprints<'r> {
         Fingerprints {
-            items: hashes(revisions),
-            listed: hashes(listed),
+            revisions,
+            listed,
             url_stamp,
         }
+    }
+
+    /// A catalog item: its page's key, language, URL, fallback flag and
+    /// revision (of the page itself, or with `listed` of its summary).
+    fn item(&self, site: &Site<'_>, index: usize, listed: bool) -> u64 {
+        let item = &site.catalog.items[index];
+        let page = &site.content.pages[item.page];
+        let revisions = if listed { self.listed } else { self.revisions };
+        let mut hasher = DefaultHasher::new();
+        (
+            &page.key,
+            item.lang,
+            &item.url,
+            item.fallback,
+            revisions.get(&page.key),
+        )
+            .hash(&mut hasher);
+        hasher.finish()
     }
 
     /// `None`: render every time (pages that summarise the whole site).
@@ -1400,12 +1396,12 @@ impl Fingerprints {
                     // An issue lists other pages by key.
                     return None;
                 }
-                self.items[*index].hash(&mut h);
+                self.item(site, *index, false).hash(&mut h);
                 // The language switch shows the other version.
                 for lang in Lang::ALL {
                     site.catalog
                         .item_index(&page.key, lang)
-                        .map(|i| self.items[i])
+                        .map(|i| self.item(site, i, false))
                         .hash(&mut h);
                 }
             }
@@ -1413,11 +1409,11 @@ impl Fingerprints {
                 (entry.section, entry.lang, entry.fallback, &entry.url).hash(&mut h);
                 let folder = &site.content.sections[entry.section].path;
                 self.section_links(folder, site, &mut h);
-                self.paginated(paginated, &mut h);
+                self.paginated(site, paginated, &mut h);
             }
             Job::TaxonomyTerm(taxonomy, lang, _, paginated) => {
                 (taxonomy, lang).hash(&mut h);
-                self.paginated(paginated, &mut h);
+                self.paginated(site, paginated, &mut h);
             }
             Job::Organization(index, lang) => {
                 let org = &site.data.organizations[*index];
@@ -1430,7 +1426,7 @@ impl Fingerprints {
                 ] {
                     list.len().hash(&mut h);
                     for &i in list {
-                        self.listed[i].hash(&mut h);
+                        self.item(site, i, true).hash(&mut h);
                     }
                 }
                 // The profile pages shown on it.
@@ -1442,7 +1438,7 @@ impl Fingerprints {
                 {
                     site.catalog
                         .item_index(&page.key, page.lang)
-                        .map(|i| self.items[i])
+                        .map(|i| self.item(site, i, false))
                         .hash(&mut h);
                 }
                 self.section_links("organizations", site, &mut h);
@@ -1469,7 +1465,7 @@ impl Fingerprints {
         }
     }
 
-    fn paginated(&self, p: &crate::render::lists::Paginated, h: &mut DefaultHasher) {
+    fn paginated(&self, site: &Site<'_>, p: &Paginated, h: &mut DefaultHasher) {
         (
             p.number,
             p.total_pages,
@@ -1483,7 +1479,7 @@ impl Fingerprints {
             .hash(h);
         p.items.len().hash(h);
         for &i in &p.items {
-            self.listed[i].hash(h);
+            self.item(site, i, true).hash(h);
         }
     }
 }
