@@ -125,6 +125,7 @@ def measure(server: Server, url: str, path: Path, edit, count: int, pause: float
         for i in range(count):
             token = f"kpot-bench-{os.getpid()}-{i}-{time.monotonic_ns()}"
             text = edit(original, token)
+            seen = len(server.lines)
             start = time.perf_counter()
             with open(path, "w") as f:
                 f.write(text)
@@ -132,8 +133,10 @@ def measure(server: Server, url: str, path: Path, edit, count: int, pause: float
                 if time.perf_counter() - start > 120:
                     sys.exit(f"{url} never showed the edit; kpot serve said:\n" + "\n".join(server.lines[-20:]))
             times.append((time.perf_counter() - start) * 1000)
-            # An editor does not save many times a second; let the search
-            # index update that follows a publish finish.
+            # Measure each save on an idle server: wait until this rebuild
+            # is done (feeds and sitemap included), then a little for the
+            # search index update that follows it.
+            server.wait(lambda l: ": rewrote " in l or " errors;" in l, start=seen)
             time.sleep(pause)
     finally:
         path.write_text(original)
@@ -155,8 +158,11 @@ def main():
     parser.add_argument("--root", required=True, help="the site to copy and serve")
     parser.add_argument("--kpot", default=str(REPO / "target" / "release" / "kpot"))
     parser.add_argument("--edits", type=int, default=20)
-    parser.add_argument("--pause", type=float, default=0.3, help="seconds between edits")
+    parser.add_argument("--pause", type=float, default=0.2, help="seconds after a rebuild before the next edit")
     parser.add_argument("--skip-template", action="store_true")
+    parser.add_argument(
+        "--page-edits", default="body,description,title", help="which page edits to time: body, description, title"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="kpot-serve-bench-") as tmp:
@@ -172,8 +178,20 @@ def main():
             page = pick_page(root)
             url = url_of(server, page)
             print(f"page: {page.relative_to(root)} at {url}")
-            body_edit = lambda text, token: text.rstrip("\n") + f"\n\n{token}\n"
-            summary("page edit", measure(server, url, page, body_edit, args.edits, args.pause))
+            edits = {
+                # Text in the body: the page and its feeds change.
+                "body": lambda text, token: text.rstrip("\n") + f"\n\n{token}\n",
+                # The description: every list that shows the page too.
+                "description": lambda text, token: re.sub(
+                    r'^description = "', f'description = "{token} ', text, count=1, flags=re.M
+                ),
+                # The title: lists may reorder, so the plan is worked out again.
+                "title": lambda text, token: re.sub(
+                    r'^title = "', f'title = "{token} ', text, count=1, flags=re.M
+                ),
+            }
+            for kind in args.page_edits.split(","):
+                summary(f"page {kind}", measure(server, url, page, edits[kind], args.edits, args.pause))
             if not args.skip_template:
                 template = root / "themes" / "kpot" / "templates" / "event.html"
 

@@ -353,6 +353,8 @@ impl Session {
         let mut fresh: Vec<usize> = Vec::new();
         let mut warnings = Vec::new();
         let mut structural = false;
+        // An edit that may reorder lists (a date, a title) but moves no URL.
+        let mut reordered = false;
         // Pages edited in place, with their summary before the edit.
         let mut edited: Vec<(usize, u64)> = Vec::new();
         for rel in pages {
@@ -366,7 +368,7 @@ impl Session {
                 .map(|i| {
                     let page = &sources.content.pages[i];
                     let listing = listing(page, &sources.bodies[i]);
-                    (page.key.clone(), shape(page), listing)
+                    (page.key.clone(), shape(page), listing, place(page))
                 });
             if let Some((key, ..)) = &old {
                 changed_keys.insert(key.clone());
@@ -379,13 +381,15 @@ impl Session {
                 (Some(was), Some(at)) if was == at => {
                     let page = &sources.content.pages[at];
                     changed_keys.insert(page.key.clone());
-                    if old.as_ref().map(|(_, s, _)| s) != Some(&shape(page)) {
+                    if old.as_ref().map(|(.., p)| p) != Some(&place(page)) {
                         structural = true;
+                    } else if old.as_ref().map(|(_, s, ..)| s) != Some(&shape(page)) {
+                        reordered = true;
                     }
                     if !fresh.contains(&at) {
                         fresh.push(at);
                     }
-                    if let Some((_, _, listing)) = old {
+                    if let Some((_, _, listing, _)) = old {
                         edited.push((at, listing));
                     }
                 }
@@ -478,7 +482,7 @@ impl Session {
         }
         // A summary shown in lists changed when the page moved, or when
         // its metadata, description or summary did.
-        let listed_keys: BTreeSet<String> = if structural {
+        let listed_keys: BTreeSet<String> = if structural || reordered {
             changed_keys.clone()
         } else {
             let quiet: BTreeSet<&String> = edited
@@ -499,7 +503,7 @@ impl Session {
         } else if let Some(list) = self.edited.as_mut() {
             list.extend(edited.iter().map(|(at, _)| *at));
         }
-        if structural {
+        if structural || reordered {
             self.plan = None;
         }
         self.counter += 1;
@@ -546,9 +550,7 @@ impl Session {
         };
         let mut stages = Stages::new(started);
         let problems = match (&self.checked, &self.edited) {
-            (Some(checked), Some(edited)) if self.plan.is_some() => {
-                sources.problems_of(edited, checked)
-            }
+            (Some(checked), Some(edited)) => sources.problems_of(edited, checked),
             _ => sources.problems(),
         };
         self.edited = Some(Vec::new());
@@ -1294,6 +1296,21 @@ fn shape(page: &content::Page) -> String {
     format!(
         "{}|{:?}|{}|{}|{:?}|{:?}",
         page.key, page.lang, page.slug, page.section, meta, page.kind
+    )
+}
+
+/// What of a page its URL depends on: the catalog is built again only
+/// when this changes.
+fn place(page: &content::Page) -> String {
+    format!(
+        "{}|{:?}|{}|{}|{:?}|{:?}|{}",
+        page.key,
+        page.lang,
+        page.slug,
+        page.section,
+        page.meta.path,
+        page.meta.aliases,
+        page.kind.name()
     )
 }
 
