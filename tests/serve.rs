@@ -311,6 +311,17 @@ fn incremental_rebuilds_match_a_clean_build() {
     serve.handled(&["2021-01-18-sales-skills-seminar-202101.md"]);
     assert_same_as_build(&serve, root);
 
+    // A date and an organizer change reorder lists and move the page from
+    // one organization's page to another's, but move no URL.
+    edit(
+        root,
+        "content/programs/expert-dispatch.md",
+        "organizer = \"kip\"",
+        "organizer = \"igren\"",
+    );
+    serve.handled(&["content/programs/expert-dispatch.md"]);
+    assert_same_as_build(&serve, root);
+
     // Edits that move nothing (the plan is kept): text after the summary,
     // the summary itself (lists show it), a description.
     let seminar = "content/events/kip/2021-01-18-sales-skills-seminar-202101.md";

@@ -135,6 +135,9 @@ pub struct Session {
     listed: HashMap<String, u64>,
     /// The plan of the last publish, while no edit changed its shape.
     plan: Option<PlanCache>,
+    /// The last plan, after an edit that may reorder lists but kept the
+    /// catalog.
+    previous: Option<PlanCache>,
     /// The errors found by the last check, and the pages edited in place
     /// since (`None`: check everything again).
     checked: Option<Vec<Diagnostic>>,
@@ -162,6 +165,7 @@ impl Session {
             listed_keys: BTreeSet::new(),
             listed: HashMap::new(),
             plan: None,
+            previous: None,
             checked: None,
             edited: None,
             job_paths: HashSet::new(),
@@ -308,6 +312,7 @@ impl Session {
         self.site_static = read_static(&settings.root);
         self.render_all = true;
         self.plan = None;
+        self.previous = None;
         self.edited = None;
         self.index_keys = None;
         self.publish(started)
@@ -503,8 +508,15 @@ impl Session {
         } else if let Some(list) = self.edited.as_mut() {
             list.extend(edited.iter().map(|(at, _)| *at));
         }
-        if structural || reordered {
+        if structural {
             self.plan = None;
+            self.previous = None;
+        } else if reordered {
+            // The catalog stays: item numbers keep their meaning, so the
+            // next plan can be compared with this one job by job.
+            if let Some(plan) = self.plan.take() {
+                self.previous = Some(plan);
+            }
         }
         self.counter += 1;
         for key in &changed_keys {
@@ -619,7 +631,47 @@ impl Session {
             // Jobs whose fingerprint moved for another reason (a list that
             // reordered) are found by comparing fingerprints when the plan
             // was worked out again.
-            if cache.fresh {
+            let previous = self.previous.take();
+            if let Some(previous) = previous.as_ref().filter(|_| cache.fresh) {
+                // Same catalog: a job is stale when it lists other items or
+                // paginates differently than before (the revisions of what
+                // it shows were handled above).
+                let before: HashMap<&str, &OwnedJob> = previous
+                    .paths
+                    .iter()
+                    .map(String::as_str)
+                    .zip(&previous.jobs)
+                    .collect();
+                for (index, job) in cache.jobs.iter().enumerate() {
+                    if before.get(cache.paths[index].as_str()) != Some(&job) {
+                        chosen.insert(index);
+                    }
+                }
+                chosen.extend(cache.always.iter().copied());
+                // And what showed the changed pages before (an organization
+                // whose event moved to another organizer).
+                let now: HashMap<&str, usize> = cache
+                    .paths
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (p.as_str(), i))
+                    .collect();
+                for key in self.changed_keys.iter().chain(&self.listed_keys) {
+                    for lang in Lang::ALL {
+                        let Some(item) = sources.catalog.item_index(key, lang) else {
+                            continue;
+                        };
+                        for &job in previous.pages_of[item]
+                            .iter()
+                            .chain(&previous.lists_of[item])
+                        {
+                            if let Some(&index) = now.get(previous.paths[job].as_str()) {
+                                chosen.insert(index);
+                            }
+                        }
+                    }
+                }
+            } else if cache.fresh {
                 for (index, job) in cache.jobs.iter().enumerate() {
                     let job = job.borrow(&sources.catalog);
                     let fp = fingerprints.of(&site, &job, &cache.paths[index]);
@@ -1045,7 +1097,7 @@ fn bytes_of(payload: Payload) -> Option<Bytes> {
 
 /// A [`Job`] that owns what it names, so a plan outlives the catalog it
 /// was made from (sections by index instead of by reference).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum OwnedJob {
     Item(usize),
     SectionPage(usize, Paginated),
