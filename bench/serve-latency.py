@@ -160,6 +160,7 @@ def main():
     parser.add_argument("--edits", type=int, default=20)
     parser.add_argument("--pause", type=float, default=0.2, help="seconds after a rebuild before the next edit")
     parser.add_argument("--skip-template", action="store_true")
+    parser.add_argument("--log", help="write what kpot serve said to this file")
     parser.add_argument(
         "--page-edits", default="body,description,title", help="which page edits to time: body, description, title"
     )
@@ -199,10 +200,8 @@ def main():
                     return text.replace("{% endblock %}", f"<!-- {token} -->{{% endblock %}}", 1)
 
                 summary("template edit", measure(server, url, template, template_edit, args.edits, args.pause))
-            rebuilt = [l for l in server.lines if ": rewrote " in l]
-            print("last rebuilds as kpot serve reported them:")
-            for line in rebuilt[-3:]:
-                print("  " + line)
+            if args.log:
+                Path(args.log).write_text("\n".join(server.lines) + "\n")
         finally:
             server.stop()
 
