@@ -8,14 +8,25 @@
 //! page, and the catalog's problems. `tests/serve.rs` compares the result of
 //! a series of edits with a clean `kpot build`: the same files, byte for byte.
 //!
-//! Which jobs to render is decided by fingerprints. Every page has a
-//! revision, bumped when its file, its translation or its rendered body
-//! changes; a job's fingerprint hashes what it shows (for a list: which
-//! pages, in which order, at which revision, and its pagination). A job
-//! whose fingerprint is unchanged would render the same bytes, so it is not
-//! rendered. The few pages that summarise the whole site (home, taxonomy
-//! lists) and the files of `Site::render_extras` (feeds, calendars, sitemap)
-//! are rendered every time; only changed bytes are replaced.
+//! Which jobs to render depends on what an edit can have moved:
+//!
+//! - Text only (body, description): the catalog, the plan and the checks of
+//!   other files are kept. The plan remembers, for every item, the jobs that
+//!   show its page and the lists that show its summary; those are rendered,
+//!   lists only if the summary changed.
+//! - Something lists sort or filter by (a title, a date, an organizer), but
+//!   no URL: the catalog is kept and the new plan is compared with the old
+//!   one job by job.
+//! - A URL, a new, renamed or deleted page: the catalog is built again and
+//!   every job's fingerprint (a hash of what it shows: which pages, at which
+//!   revision, and its pagination) is compared with the published one.
+//! - Templates: the jobs whose template includes, extends or imports the
+//!   edited one. Config, data and section indexes: everything.
+//!
+//! The pages that summarise the whole site (home, taxonomy lists) render
+//! whenever a summary changed; the files of `Site::render_extras` (feeds,
+//! calendars, sitemap) after every change, once the pages are served. Only
+//! files whose bytes changed are replaced.
 
 use super::{Live, Signal};
 use crate::catalog::{self, Catalog};
