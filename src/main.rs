@@ -39,6 +39,10 @@ enum Command {
     /// search-index/index, read-only; a rebuilt index is picked up without
     /// dropping a query. /healthz answers 200 once the index is loaded.
     Server(ServerArgs),
+    /// Preview while editing: build in memory, serve with the search API,
+    /// and rebuild just what a save changes; open pages reload themselves
+    /// and show errors over the page until they are fixed.
+    Serve(ServeArgs),
     /// Check everything a build would load, writing nothing. Exit 0: no
     /// errors; 1: errors found; 2: the check could not run.
     Check(CheckArgs),
@@ -135,6 +139,22 @@ struct ServerArgs {
 }
 
 #[derive(Args)]
+struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    interface: String,
+    /// The port; 0 picks a free one (the address is printed).
+    #[arg(long, default_value_t = 1111)]
+    port: u16,
+    /// Include pages marked `draft = true`.
+    #[arg(long)]
+    drafts: bool,
+    /// Fix "now" (RFC 3339 date-time or a date), as for kpot build.
+    #[arg(long)]
+    now: Option<String>,
+}
+
+#[derive(Args)]
 struct NewsletterArgs {
     /// New items are those published on or after this date (YYYY-MM-DD).
     #[arg(long)]
@@ -195,6 +215,23 @@ fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("kpot server: {err}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Serve(args) => {
+            let options = kpot::serve::Options {
+                root: cli.root.clone(),
+                interface: args.interface,
+                port: args.port,
+                include_drafts: args.drafts,
+                now: args.now,
+                lang,
+            };
+            match kpot::serve::run(options) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("kpot serve: {err}");
                     ExitCode::from(2)
                 }
             }

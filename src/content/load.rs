@@ -25,6 +25,9 @@ pub struct Content {
     /// Every `_index.md` found, sorted by folder, then language.
     pub sections: Vec<Section>,
     pub diagnostics: Diagnostics,
+    /// Folders left out because their `_index.md` says `draft = true`
+    /// (without `--drafts`), so a page reloaded alone is left out too.
+    pub draft_sections: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -34,6 +37,16 @@ pub struct LoadOptions {
 
 /// Loads every page and section under `root/content`.
 pub fn load(root: &Path, options: LoadOptions) -> Content {
+    let mut content = load_files(root, options);
+    let duplicates = duplicate_translations(&content);
+    content.diagnostics.extend(duplicates);
+    content
+}
+
+/// [`load`] without the checks that look at all pages together
+/// ([`duplicate_translations`]): every diagnostic here belongs to one file,
+/// so `kpot serve` can drop a file's problems when it reloads the file.
+pub fn load_files(root: &Path, options: LoadOptions) -> Content {
     let content_dir = root.join("content");
     let mut content = Content::default();
     let files = match collect_files(&content_dir) {
@@ -79,8 +92,79 @@ pub fn load(root: &Path, options: LoadOptions) -> Content {
     content
         .sections
         .sort_by(|a, b| (&a.path, a.lang).cmp(&(&b.path, b.lang)));
-    check_duplicate_translations(&mut content);
     content
+}
+
+/// What reloading one page file did, so that vectors kept in step with
+/// `Content::pages` (rendered bodies) can follow, and the problems of that
+/// file alone.
+pub struct Reloaded {
+    /// The index the old version had before it was taken out.
+    pub removed: Option<usize>,
+    /// The index of the new version (after the removal).
+    pub inserted: Option<usize>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reloads the page file `rel` (a path under `content/`, not an
+/// `_index.md`) into `content` after an edit, a new file or a deletion,
+/// keeping `pages` sorted as [`load`] does. Returns `None` when the change
+/// is one a single file cannot settle (a section index, a new page bundle
+/// whose assets must be collected): the caller loads everything again.
+pub fn reload_page(
+    root: &Path,
+    content: &mut Content,
+    rel: &str,
+    options: LoadOptions,
+) -> Option<Reloaded> {
+    let content_dir = root.join("content");
+    let path = content_dir.join(rel);
+    let file_name = rel.rsplit('/').next().unwrap_or(rel);
+    if !rel.ends_with(".md")
+        || file_name.starts_with("_index.")
+        || rel.split('/').any(|part| part.starts_with('.'))
+    {
+        return None;
+    }
+    let old = content.pages.iter().position(|p| p.source.rel == rel);
+    let assets = old
+        .map(|i| content.pages[i].assets.clone())
+        .unwrap_or_default();
+    let is_bundle = file_name == "index.md" || file_name == "index.en.md";
+    if let Some(i) = old {
+        content.pages.remove(i);
+    }
+    if is_bundle && old.is_none() && path.is_file() {
+        return None;
+    }
+    let mut reloaded = Reloaded {
+        removed: old,
+        inserted: None,
+        diagnostics: Vec::new(),
+    };
+    if !path.is_file() {
+        return Some(reloaded);
+    }
+    let loaded = load_file(root, &content_dir, &path);
+    match loaded.entry {
+        Some(Entry::Page(mut page)) => {
+            let in_draft = content.draft_sections.iter().any(|d| {
+                d.is_empty() || page.section == *d || page.section.starts_with(&format!("{d}/"))
+            });
+            if (!page.meta.draft || options.include_drafts) && !in_draft {
+                page.assets = assets;
+                let at = content
+                    .pages
+                    .partition_point(|p| (&p.source.rel, p.lang) < (&page.source.rel, page.lang));
+                content.pages.insert(at, *page);
+                reloaded.inserted = Some(at);
+            }
+        }
+        Some(Entry::Section(_)) => return None,
+        None => {}
+    }
+    reloaded.diagnostics = loaded.diagnostics;
+    Some(reloaded)
 }
 
 fn collect_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -399,6 +483,7 @@ fn drop_draft_sections(content: &mut Content) {
     };
     content.sections.retain(|s| !under(&s.path));
     content.pages.retain(|p| !under(&p.section));
+    content.draft_sections = drafts;
 }
 
 /// The content path of the Japanese original of `rel`.
@@ -951,7 +1036,9 @@ fn attach_assets(root: &Path, content_dir: &Path, files: &[PathBuf], content: &m
     }
 }
 
-fn check_duplicate_translations(content: &mut Content) {
+/// Two files that are the same page in the same language (`a.md` and
+/// `a/index.md`): a check across all pages, run after every load.
+pub fn duplicate_translations(content: &Content) -> Vec<Diagnostic> {
     let mut seen: BTreeMap<(String, Lang), &Page> = BTreeMap::new();
     let mut problems = Vec::new();
     for page in &content.pages {
@@ -973,7 +1060,7 @@ fn check_duplicate_translations(content: &mut Content) {
             ));
         }
     }
-    content.diagnostics.extend(problems);
+    problems
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ pub const TAXONOMIES: [&str; 3] = ["categories", "regions", "organizers"];
 
 /// A unit of rendering work: one output file. Jobs run in parallel, and
 /// `kpot serve` re-runs just the jobs an edit touches.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Job<'j> {
     /// A catalog item's page (`catalog.items[i]`).
     Item(usize),
@@ -374,9 +374,20 @@ impl<'a> Site<'a> {
         }
     }
 
+    /// The feed folders of the site (URL → title), worked out once.
+    pub fn feed_dirs(&self) -> &BTreeMap<String, String> {
+        self.feed_dirs.get_or_init(|| crate::feeds::feed_dirs(self))
+    }
+
+    /// Gives the feed folders worked out for an earlier `Site` of the same
+    /// sections and terms (`kpot serve` between edits), saving the work.
+    pub fn reuse_feed_dirs(&self, dirs: BTreeMap<String, String>) {
+        let _ = self.feed_dirs.set(dirs);
+    }
+
     /// The feed folder nearest to `url` (a section or term with feeds).
     pub fn feed_dir_for(&self, url: &str) -> Option<(&str, &str)> {
-        let dirs = self.feed_dirs.get_or_init(|| crate::feeds::feed_dirs(self));
+        let dirs = self.feed_dirs();
         let mut candidate = url;
         loop {
             if let Some((dir, title)) = dirs.get_key_value(candidate) {
@@ -400,6 +411,80 @@ impl<'a> Site<'a> {
         links
     }
 
+    /// The template an item's page is rendered with.
+    fn item_template(&self, index: usize) -> &str {
+        let page = &self.content.pages[self.catalog.items[index].page];
+        let section_template = self
+            .content
+            .sections
+            .iter()
+            .find(|s| s.path == page.section && s.lang == page.lang)
+            .and_then(|s| s.meta.page_template.as_deref());
+        let default = match page.kind {
+            PageKind::Event(_) => "event.html",
+            PageKind::Notice(_) => "notice.html",
+            PageKind::Program(_) => "program.html",
+            PageKind::Plain if page.section == crate::feeds::newsletter::SECTION => {
+                "newsletter.html"
+            }
+            PageKind::Plain => "page.html",
+        };
+        self.pick_template(page.meta.template.as_deref().or(section_template), default)
+    }
+
+    /// The output file a job writes, without rendering it: `kpot serve`
+    /// uses it to find the files that no job writes any more.
+    pub fn job_path(&self, job: &Job<'_>) -> String {
+        match job {
+            Job::Item(index) => index_path(&self.catalog.items[*index].url),
+            Job::SectionPage(_, page) | Job::TaxonomyTerm(_, _, _, page) => index_path(&page.url),
+            Job::Home(lang) => index_path(&format!("{}/", lang.prefix())),
+            Job::TaxonomyList(taxonomy, lang) => {
+                index_path(&format!("{}/{}/", lang.prefix(), taxonomy))
+            }
+            Job::Councils(lang) => index_path(&format!("{}/councils/", lang.prefix())),
+            Job::Council(index, lang) => index_path(&format!(
+                "{}/councils/{}/",
+                lang.prefix(),
+                self.data.councils[*index].prefecture
+            )),
+            Job::Organizations(lang) => index_path(&format!("{}/organizations/", lang.prefix())),
+            Job::Organization(index, lang) => index_path(&format!(
+                "{}/organizations/{}/",
+                lang.prefix(),
+                self.data.organizations[*index].id
+            )),
+            Job::NotFound(lang) => format!("{}/404.html", lang.prefix())
+                .trim_start_matches('/')
+                .to_string(),
+            Job::Search(lang) => index_path(&format!("{}/search/", lang.prefix())),
+        }
+    }
+
+    /// The template a job renders (`None`: a redirect, no template), so
+    /// that `kpot serve` re-renders just the jobs a template edit touches.
+    pub fn job_template(&self, job: &Job<'_>) -> Option<&str> {
+        Some(match job {
+            Job::Item(index) => self.item_template(*index),
+            Job::SectionPage(entry, _) => {
+                let meta = &self.content.sections[entry.section].meta;
+                if meta.redirect_to.is_some() {
+                    return None;
+                }
+                self.pick_template(meta.template.as_deref(), "section.html")
+            }
+            Job::Home(_) => "index.html",
+            Job::TaxonomyList(..) => "taxonomy_list.html",
+            Job::TaxonomyTerm(..) => "taxonomy_single.html",
+            Job::Councils(_) => "councils.html",
+            Job::Council(..) => "council.html",
+            Job::Organizations(_) => "organizations.html",
+            Job::Organization(..) => "organization.html",
+            Job::NotFound(_) => "404.html",
+            Job::Search(_) => "search.html",
+        })
+    }
+
     fn render_item(&self, index: usize) -> Result<Output, Diagnostic> {
         let item = &self.catalog.items[index];
         let page = &self.content.pages[item.page];
@@ -419,28 +504,7 @@ impl<'a> Site<'a> {
                 original: view.original_url.as_deref(),
             },
         );
-        let section_template = self
-            .content
-            .sections
-            .iter()
-            .find(|s| s.path == page.section && s.lang == page.lang)
-            .and_then(|s| s.meta.page_template.clone());
-        let default = match page.kind {
-            PageKind::Event(_) => "event.html",
-            PageKind::Notice(_) => "notice.html",
-            PageKind::Program(_) => "program.html",
-            PageKind::Plain if page.section == crate::feeds::newsletter::SECTION => {
-                "newsletter.html"
-            }
-            PageKind::Plain => "page.html",
-        };
-        let template = self.pick_template(
-            page.meta
-                .template
-                .as_deref()
-                .or(section_template.as_deref()),
-            default,
-        );
+        let template = self.item_template(index);
         let windows: Vec<Value> = if page.key == "programs/management-innovation-plan.md" {
             self.data
                 .windows

@@ -72,6 +72,35 @@ pub fn collect(
     each(content, catalog, data, bodies).collect()
 }
 
+/// The documents of the pages whose translation key is `wanted`: what
+/// `kpot serve` indexes again after an edit.
+pub fn page_docs(
+    content: &Content,
+    catalog: &Catalog,
+    data: &Data,
+    bodies: &[Rendered],
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<SearchDoc> {
+    catalog
+        .items
+        .iter()
+        .filter(|i| !i.fallback && wanted(&content.pages[i.page].key))
+        .filter_map(|item| page_doc(content, data, bodies, item))
+        .collect()
+}
+
+/// The councils' documents, one per council and language.
+pub fn council_docs(data: &Data) -> Vec<SearchDoc> {
+    data.councils
+        .iter()
+        .flat_map(|council| {
+            Lang::ALL
+                .into_iter()
+                .map(move |lang| council_doc(council, lang))
+        })
+        .collect()
+}
+
 /// The documents of [`collect`] one at a time, in the same order: an index
 /// build streams them rather than hold every page's text twice.
 pub fn each<'a>(

@@ -85,6 +85,42 @@ pub fn built_from(target: &Path) -> Option<String> {
     std::fs::read_to_string(target.join(SOURCE_FILE)).ok()
 }
 
+/// Updates the index in `dir` in place: the documents whose `key` is in
+/// `remove` are deleted, `docs` are added, and the `extra` files beside it
+/// rewritten, in one commit. `kpot serve` calls this after an edit rather
+/// than indexing the whole site again; readers opened afterwards see the
+/// new documents, a reader already open keeps its snapshot.
+pub fn update(
+    dir: &Path,
+    remove: &[String],
+    docs: &[SearchDoc],
+    extra: &[(&str, &[u8])],
+) -> Result<(), String> {
+    let run = || -> tantivy::Result<()> {
+        let index = Index::open_in_dir(dir)?;
+        schema::register_tokenizers(&index);
+        let fields = schema::fields_of(&index.schema())?;
+        // One thread: an edit adds a handful of documents.
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, UPDATE_BUDGET)?;
+        for key in remove {
+            writer.delete_term(tantivy::Term::from_field_text(fields.key, key));
+        }
+        for doc in docs {
+            writer.add_document(to_document(&fields, doc))?;
+        }
+        writer.commit()?;
+        Ok(())
+    };
+    run().map_err(|e| e.to_string())?;
+    for (name, bytes) in extra {
+        crate::output::write_file_atomically(&dir.join(name), bytes).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The writer's budget for [`update`]: tantivy's minimum is 15 MB.
+const UPDATE_BUDGET: usize = 20 * 1024 * 1024;
+
 fn write_into<D: std::borrow::Borrow<SearchDoc>>(
     dir: &Path,
     docs: impl IntoIterator<Item = D>,

@@ -98,3 +98,32 @@ pub fn stage_index(
         source,
     })
 }
+
+/// Writes the index for the prepared site to `target` (`kpot serve` keeps
+/// its own in a temporary folder), with the search configuration of
+/// `root/search-index/config.toml` beside it.
+pub fn build_index_at(
+    root: &Path,
+    target: &Path,
+    content: &crate::content::Content,
+    catalog: &crate::catalog::Catalog,
+    data: &crate::data::Data,
+    bodies: &[crate::markdown::Rendered],
+) -> Result<usize, String> {
+    let config_path = root.join("search-index").join("config.toml");
+    // Validate before writing anything.
+    config::SearchConfig::load(&config_path)?;
+    let docs = documents::collect(content, catalog, data, bodies);
+    let config = std::fs::read(&config_path).ok();
+    let labels =
+        serde_json::to_vec(&documents::labels(content, data)).map_err(|e| e.to_string())?;
+    index::write(
+        target,
+        &docs,
+        &[
+            (config::FILE_NAME, config.as_deref()),
+            (LABELS_FILE, Some(&labels)),
+        ],
+    )?;
+    Ok(docs.len())
+}

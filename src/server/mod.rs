@@ -41,12 +41,36 @@ pub struct Options {
 pub struct AppState {
     index: RwLock<Option<Arc<SearchIndex>>>,
     index_dir: PathBuf,
-    page: page::SearchPage,
+    page: RwLock<Arc<page::SearchPage>>,
 }
 
 impl AppState {
     pub fn index(&self) -> Option<Arc<SearchIndex>> {
         self.index.read().map(|guard| guard.clone()).unwrap_or(None)
+    }
+
+    /// Serves `index` from now on (`kpot serve` after updating it).
+    pub fn replace_index(&self, index: SearchIndex) {
+        if let Ok(mut slot) = self.index.write() {
+            *slot = Some(Arc::new(index));
+        }
+    }
+
+    fn page(&self) -> Arc<page::SearchPage> {
+        match self.page.read() {
+            Ok(page) => page.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Loads the search page's templates again (`kpot serve` after a theme
+    /// edit).
+    pub fn reload_page(&self, root: &Path) -> Result<(), String> {
+        let page = page::SearchPage::load(root)?;
+        if let Ok(mut slot) = self.page.write() {
+            *slot = Arc::new(page);
+        }
+        Ok(())
     }
 }
 
@@ -69,11 +93,7 @@ async fn serve(options: Options) -> Result<(), String> {
         ));
     }
     let index_dir = options.root.join("search-index").join("index");
-    let state = Arc::new(AppState {
-        index: RwLock::new(open_index(&index_dir)),
-        index_dir: index_dir.clone(),
-        page: page::SearchPage::load(&options.root)?,
-    });
+    let state = state_with_index(&options.root, &index_dir, true)?;
     tokio::spawn(watch_index(state.clone()));
 
     let app = router(state, &public);
@@ -98,13 +118,7 @@ pub fn router(state: Arc<AppState>, public: &Path) -> Router {
     let files = ServeDir::new(public)
         .append_index_html_on_directories(true)
         .not_found_service(ServeFile::new(public.join("404.html")));
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/api/search", get(api_search))
-        .route("/api/suggest", get(api_suggest))
-        .route("/api/openapi.json", get(openapi))
-        .route("/search/", get(page::search_page_ja))
-        .route("/en/search/", get(page::search_page_en))
+    api_routes()
         .fallback_service(files)
         .layer(middleware::from_fn(cache_headers))
         .layer(CompressionLayer::new())
@@ -116,14 +130,35 @@ pub fn router(state: Arc<AppState>, public: &Path) -> Router {
         .with_state(state)
 }
 
+/// The search API and the server-rendered search pages, without the
+/// site's files: `kpot serve` adds its own.
+pub fn api_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/search", get(api_search))
+        .route("/api/suggest", get(api_suggest))
+        .route("/api/openapi.json", get(openapi))
+        .route("/search/", get(page::search_page_ja))
+        .route("/en/search/", get(page::search_page_en))
+}
+
 /// Builds the state for tests and embedding: the site's page templates and
 /// the index at `root/search-index/index`.
 pub fn state_for(root: &Path) -> Result<Arc<AppState>, String> {
-    let index_dir = root.join("search-index").join("index");
+    state_with_index(root, &root.join("search-index").join("index"), true)
+}
+
+/// The state with the index at `index_dir`, opened now if `open` (else
+/// it comes later through [`AppState::replace_index`]).
+pub fn state_with_index(
+    root: &Path,
+    index_dir: &Path,
+    open: bool,
+) -> Result<Arc<AppState>, String> {
     Ok(Arc::new(AppState {
-        index: RwLock::new(open_index(&index_dir)),
-        index_dir,
-        page: page::SearchPage::load(root)?,
+        index: RwLock::new(if open { open_index(index_dir) } else { None }),
+        index_dir: index_dir.to_path_buf(),
+        page: RwLock::new(Arc::new(page::SearchPage::load(root)?)),
     }))
 }
 
@@ -167,7 +202,7 @@ async fn watch_index(state: Arc<AppState>) {
     }
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

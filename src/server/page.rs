@@ -63,7 +63,7 @@ fn search_page(
         (Some(index), None) if has_criteria(&request) => Some(index.answer(&request, now)),
         _ => None,
     };
-    let page = &state.page;
+    let page = state.page();
     let chrome = Chrome::new(&page.config, &page.theme, now);
     let url = format!("{}/search/", lang.prefix());
     let ctx = context! {
