@@ -28,11 +28,8 @@ pub fn build_index(
     data: &crate::data::Data,
     bodies: &[crate::markdown::Rendered],
 ) -> Result<usize, String> {
-    let staged = stage_index(root, content, catalog, data, bodies)?;
-    if let Some(index) = staged.index {
-        index.commit()?;
-    }
-    Ok(staged.documents)
+    let target = root.join("search-index").join("index");
+    build_index_at(root, &target, content, catalog, data, bodies)
 }
 
 /// The index of a build, written beside the live one but not yet in place.
@@ -55,10 +52,23 @@ pub fn stage_index(
     data: &crate::data::Data,
     bodies: &[crate::markdown::Rendered],
 ) -> Result<StagedIndex, String> {
+    let target = root.join("search-index").join("index");
+    stage_index_at(root, &target, content, catalog, data, bodies)
+}
+
+/// [`stage_index`] for an index at `target` (`kpot serve` keeps its own in
+/// a temporary folder), with the search configuration of `root`.
+fn stage_index_at(
+    root: &Path,
+    target: &Path,
+    content: &crate::content::Content,
+    catalog: &crate::catalog::Catalog,
+    data: &crate::data::Data,
+    bodies: &[crate::markdown::Rendered],
+) -> Result<StagedIndex, String> {
     let config_path = root.join("search-index").join("config.toml");
     // Validate before writing anything.
     config::SearchConfig::load(&config_path)?;
-    let target = root.join("search-index").join("index");
     let config = std::fs::read(&config_path).ok();
     let labels =
         serde_json::to_vec(&documents::labels(content, data)).map_err(|e| e.to_string())?;
@@ -77,13 +87,13 @@ pub fn stage_index(
         }
         format!("{:032x}", hasher.digest128())
     };
-    let current = index::built_from(&target).is_some_and(|built| built == source)
+    let current = index::built_from(target).is_some_and(|built| built == source)
         && target.join("meta.json").is_file();
     let index = if current {
         None
     } else {
         Some(index::stage(
-            &target,
+            target,
             documents::each(content, catalog, data, bodies),
             &[
                 (config::FILE_NAME, config.as_deref()),
@@ -99,8 +109,8 @@ pub fn stage_index(
     })
 }
 
-/// Writes the index for the prepared site to `target` (`kpot serve` keeps
-/// its own in a temporary folder), with the search configuration of
+/// [`build_index`] into `target` (`kpot serve` keeps its index in a
+/// temporary folder), with the search configuration of
 /// `root/search-index/config.toml` beside it.
 pub fn build_index_at(
     root: &Path,
@@ -110,20 +120,9 @@ pub fn build_index_at(
     data: &crate::data::Data,
     bodies: &[crate::markdown::Rendered],
 ) -> Result<usize, String> {
-    let config_path = root.join("search-index").join("config.toml");
-    // Validate before writing anything.
-    config::SearchConfig::load(&config_path)?;
-    let docs = documents::collect(content, catalog, data, bodies);
-    let config = std::fs::read(&config_path).ok();
-    let labels =
-        serde_json::to_vec(&documents::labels(content, data)).map_err(|e| e.to_string())?;
-    index::write(
-        target,
-        &docs,
-        &[
-            (config::FILE_NAME, config.as_deref()),
-            (LABELS_FILE, Some(&labels)),
-        ],
-    )?;
-    Ok(docs.len())
+    let staged = stage_index_at(root, target, content, catalog, data, bodies)?;
+    if let Some(index) = staged.index {
+        index.commit()?;
+    }
+    Ok(staged.documents)
 }

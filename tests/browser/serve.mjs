@@ -5,10 +5,9 @@
 // while the error stands; fixing it clears the overlay; a stylesheet edit
 // is applied without a reload. Exits non-zero with a message on failure.
 
-import { chromium } from "playwright-core";
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { launch } from "./chromium.mjs";
 
 const [base, root] = process.argv.slice(2);
 if (!base || !root) {
@@ -24,21 +23,7 @@ function step(name) {
   console.log(`serve.mjs: ${name}`);
 }
 
-const profile = mkdtempSync(join(tmpdir(), "kpot-serve-chromium-"));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launch();
 let failed = false;
 try {
   const page = await browser.newPage();
@@ -118,6 +103,5 @@ try {
   console.error(`serve.mjs: FAILED: ${error.stack || error}`);
 } finally {
   await browser.close();
-  rmSync(profile, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
