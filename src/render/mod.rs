@@ -65,12 +65,14 @@ pub const TAXONOMIES: [&str; 3] = ["categories", "regions", "organizers"];
 
 /// A unit of rendering work: one output file. Jobs run in parallel, and
 /// `kpot serve` re-runs just the jobs an edit touches.
-#[derive(Clone, Debug)]
-pub enum Job<'j> {
+#[derive(Clone, Debug, PartialEq)]
+pub enum Job {
     /// A catalog item's page (`catalog.items[i]`).
     Item(usize),
-    /// One page of a section list (or of its archive).
-    SectionPage(&'j SectionEntry, Paginated),
+    /// One page of a section list (or of its archive); the `usize`
+    /// indexes `catalog.sections`, so a job owns all it names and a plan
+    /// can be kept between edits (`kpot serve`).
+    SectionPage(usize, Paginated),
     Home(Lang),
     TaxonomyList(&'static str, Lang),
     /// One page of a term's list; the `usize` indexes [`Plan::terms`].
@@ -91,7 +93,7 @@ pub struct Plan<'a> {
     /// Each generic section with its current items and its archive.
     pub sections: Vec<(&'a SectionEntry, Vec<usize>, Vec<usize>)>,
     pub terms: Vec<lists::TermList>,
-    pub jobs: Vec<Job<'a>>,
+    pub jobs: Vec<Job>,
 }
 
 impl<'a> Site<'a> {
@@ -151,26 +153,27 @@ impl<'a> Site<'a> {
 
     /// Works out the sections, terms and jobs of this build.
     pub fn plan(&self) -> Plan<'a> {
-        let sections: Vec<(&'a SectionEntry, Vec<usize>, Vec<usize>)> = self
-            .catalog
-            .sections
+        let generic: Vec<usize> = (0..self.catalog.sections.len())
+            .filter(|&i| self.is_generic_section(&self.catalog.sections[i]))
+            .collect();
+        let sections: Vec<(&'a SectionEntry, Vec<usize>, Vec<usize>)> = generic
             .iter()
-            .filter(|entry| self.is_generic_section(entry))
-            .map(|entry| {
+            .map(|&i| {
+                let entry = &self.catalog.sections[i];
                 let (current, archive) = self.section_items(entry);
                 (entry, current, archive)
             })
             .collect();
         let terms = lists::collect_terms(self);
 
-        let mut jobs: Vec<Job<'a>> = Vec::new();
+        let mut jobs: Vec<Job> = Vec::new();
         for (index, item) in self.catalog.items.iter().enumerate() {
             let page = &self.content.pages[item.page];
             if self.profile_of(page).is_none() {
                 jobs.push(Job::Item(index));
             }
         }
-        for (entry, current, archive) in &sections {
+        for (&section, (entry, current, archive)) in generic.iter().zip(&sections) {
             let meta = crate::catalog::section_meta(self.content, entry);
             if !meta.render {
                 continue;
@@ -180,7 +183,7 @@ impl<'a> Site<'a> {
             }
             for page in lists::paginate(current, meta.paginate_by, &entry.url, &meta.paginate_path)
             {
-                jobs.push(Job::SectionPage(entry, page));
+                jobs.push(Job::SectionPage(section, page));
             }
             if !archive.is_empty() {
                 let url = format!("{}archive/", entry.url);
@@ -188,7 +191,7 @@ impl<'a> Site<'a> {
                     lists::paginate(archive, meta.paginate_by, &url, &meta.paginate_path)
                 {
                     page.archive = true;
-                    jobs.push(Job::SectionPage(entry, page));
+                    jobs.push(Job::SectionPage(section, page));
                 }
             }
         }
@@ -238,7 +241,7 @@ impl<'a> Site<'a> {
     pub fn render_jobs(
         &self,
         plan: &Plan<'_>,
-        jobs: &[Job<'_>],
+        jobs: &[Job],
     ) -> Result<Vec<Output>, Vec<Diagnostic>> {
         let results: Vec<Result<Output, Diagnostic>> = jobs
             .par_iter()
@@ -288,10 +291,12 @@ impl<'a> Site<'a> {
         outputs
     }
 
-    fn run(&self, job: &Job<'_>, terms: &[lists::TermList]) -> Result<Output, Diagnostic> {
+    fn run(&self, job: &Job, terms: &[lists::TermList]) -> Result<Output, Diagnostic> {
         match job {
             Job::Item(index) => self.render_item(*index),
-            Job::SectionPage(entry, page) => self.render_section(entry, page),
+            Job::SectionPage(section, page) => {
+                self.render_section(&self.catalog.sections[*section], page)
+            }
             Job::Home(lang) => self.render_home(*lang, terms),
             Job::TaxonomyList(taxonomy, lang) => self.render_taxonomy_list(taxonomy, *lang, terms),
             Job::TaxonomyTerm(taxonomy, lang, term, page) => {
@@ -434,7 +439,7 @@ impl<'a> Site<'a> {
 
     /// The output file a job writes, without rendering it: `kpot serve`
     /// uses it to find the files that no job writes any more.
-    pub fn job_path(&self, job: &Job<'_>) -> String {
+    pub fn job_path(&self, job: &Job) -> String {
         match job {
             Job::Item(index) => index_path(&self.catalog.items[*index].url),
             Job::SectionPage(_, page) | Job::TaxonomyTerm(_, _, _, page) => index_path(&page.url),
@@ -463,10 +468,11 @@ impl<'a> Site<'a> {
 
     /// The template a job renders (`None`: a redirect, no template), so
     /// that `kpot serve` re-renders just the jobs a template edit touches.
-    pub fn job_template(&self, job: &Job<'_>) -> Option<&str> {
+    pub fn job_template(&self, job: &Job) -> Option<&str> {
         Some(match job {
             Job::Item(index) => self.item_template(*index),
-            Job::SectionPage(entry, _) => {
+            Job::SectionPage(section, _) => {
+                let entry = &self.catalog.sections[*section];
                 let meta = &self.content.sections[entry.section].meta;
                 if meta.redirect_to.is_some() {
                     return None;

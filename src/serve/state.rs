@@ -630,11 +630,7 @@ impl Session {
             }
             if !affected.is_empty() {
                 for (index, job) in cache.jobs.iter().enumerate() {
-                    let job = job.borrow(&sources.catalog);
-                    if site
-                        .job_template(&job)
-                        .is_some_and(|t| affected.contains(t))
-                    {
+                    if site.job_template(job).is_some_and(|t| affected.contains(t)) {
                         chosen.insert(index);
                     }
                 }
@@ -647,7 +643,7 @@ impl Session {
                 // Same catalog: a job is stale when it lists other items or
                 // paginates differently than before (the revisions of what
                 // it shows were handled above).
-                let before: HashMap<&str, &OwnedJob> = previous
+                let before: HashMap<&str, &Job> = previous
                     .paths
                     .iter()
                     .map(String::as_str)
@@ -684,18 +680,14 @@ impl Session {
                 }
             } else if cache.fresh {
                 for (index, job) in cache.jobs.iter().enumerate() {
-                    let job = job.borrow(&sources.catalog);
-                    let fp = fingerprints.of(&site, &job, &cache.paths[index]);
+                    let fp = fingerprints.of(&site, job, &cache.paths[index]);
                     if fp.is_none() || self.fingerprints.get(&cache.paths[index]) != fp.as_ref() {
                         chosen.insert(index);
                     }
                 }
             }
         }
-        let selected: Vec<Job<'_>> = chosen
-            .iter()
-            .map(|&i| cache.jobs[i].borrow(&sources.catalog))
-            .collect();
+        let selected: Vec<Job> = chosen.iter().map(|&i| cache.jobs[i].clone()).collect();
         stages.lap("select");
         let plan = cache.plan(&sources.catalog);
         if std::env::var_os("KPOT_TIMINGS").is_some() {
@@ -1106,76 +1098,12 @@ fn bytes_of(payload: Payload) -> Option<Bytes> {
     }
 }
 
-/// A [`Job`] that owns what it names, so a plan outlives the catalog it
-/// was made from (sections by index instead of by reference).
-#[derive(Clone, Debug, PartialEq)]
-enum OwnedJob {
-    Item(usize),
-    SectionPage(usize, Paginated),
-    Home(Lang),
-    TaxonomyList(&'static str, Lang),
-    TaxonomyTerm(&'static str, Lang, usize, Paginated),
-    Councils(Lang),
-    Council(usize, Lang),
-    Organizations(Lang),
-    Organization(usize, Lang),
-    NotFound(Lang),
-    Search(Lang),
-}
-
-impl OwnedJob {
-    fn own(job: &Job<'_>, catalog: &Catalog) -> OwnedJob {
-        match job {
-            Job::Item(i) => OwnedJob::Item(*i),
-            Job::SectionPage(entry, page) => {
-                let index = catalog
-                    .sections
-                    .iter()
-                    .position(|e| std::ptr::eq(e, *entry))
-                    .unwrap_or_default();
-                OwnedJob::SectionPage(index, page.clone())
-            }
-            Job::Home(lang) => OwnedJob::Home(*lang),
-            Job::TaxonomyList(t, lang) => OwnedJob::TaxonomyList(t, *lang),
-            Job::TaxonomyTerm(t, lang, term, page) => {
-                OwnedJob::TaxonomyTerm(t, *lang, *term, page.clone())
-            }
-            Job::Councils(lang) => OwnedJob::Councils(*lang),
-            Job::Council(i, lang) => OwnedJob::Council(*i, *lang),
-            Job::Organizations(lang) => OwnedJob::Organizations(*lang),
-            Job::Organization(i, lang) => OwnedJob::Organization(*i, *lang),
-            Job::NotFound(lang) => OwnedJob::NotFound(*lang),
-            Job::Search(lang) => OwnedJob::Search(*lang),
-        }
-    }
-
-    fn borrow<'c>(&self, catalog: &'c Catalog) -> Job<'c> {
-        match self {
-            OwnedJob::Item(i) => Job::Item(*i),
-            OwnedJob::SectionPage(index, page) => {
-                Job::SectionPage(&catalog.sections[*index], page.clone())
-            }
-            OwnedJob::Home(lang) => Job::Home(*lang),
-            OwnedJob::TaxonomyList(t, lang) => Job::TaxonomyList(t, *lang),
-            OwnedJob::TaxonomyTerm(t, lang, term, page) => {
-                Job::TaxonomyTerm(t, *lang, *term, page.clone())
-            }
-            OwnedJob::Councils(lang) => Job::Councils(*lang),
-            OwnedJob::Council(i, lang) => Job::Council(*i, *lang),
-            OwnedJob::Organizations(lang) => Job::Organizations(*lang),
-            OwnedJob::Organization(i, lang) => Job::Organization(*i, *lang),
-            OwnedJob::NotFound(lang) => Job::NotFound(*lang),
-            OwnedJob::Search(lang) => Job::Search(*lang),
-        }
-    }
-}
-
 /// A plan kept between edits, with what incremental work needs: each
 /// job's output path, and for each catalog item the jobs that show it.
 struct PlanCache {
     sections: Vec<(usize, Vec<usize>, Vec<usize>)>,
     terms: Vec<TermList>,
-    jobs: Vec<OwnedJob>,
+    jobs: Vec<Job>,
     paths: Vec<String>,
     /// Per catalog item: the jobs that show its page (its own, the other
     /// language's, an organization's profile).
@@ -1205,11 +1133,7 @@ impl PlanCache {
                 (index, current.clone(), archive.clone())
             })
             .collect();
-        let jobs: Vec<OwnedJob> = plan
-            .jobs
-            .iter()
-            .map(|j| OwnedJob::own(j, catalog))
-            .collect();
+        let jobs: Vec<Job> = plan.jobs.to_vec();
         let paths = plan.jobs.iter().map(|j| site.job_path(j)).collect();
         let mut pages_of: Vec<Vec<usize>> = vec![Vec::new(); catalog.items.len()];
         let mut lists_of: Vec<Vec<usize>> = vec![Vec::new(); catalog.items.len()];
@@ -1465,7 +1389,7 @@ impl<'r> Fingerprints<'r> {
     }
 
     /// `None`: render every time (pages that summarise the whole site).
-    fn of(&self, site: &Site<'_>, job: &Job<'_>, path: &str) -> Option<u64> {
+    fn of(&self, site: &Site<'_>, job: &Job, path: &str) -> Option<u64> {
         let mut h = DefaultHasher::new();
         path.hash(&mut h);
         match job {
@@ -1485,7 +1409,8 @@ impl<'r> Fingerprints<'r> {
                         .hash(&mut h);
                 }
             }
-            Job::SectionPage(entry, paginated) => {
+            Job::SectionPage(section, paginated) => {
+                let entry = &site.catalog.sections[*section];
                 (entry.section, entry.lang, entry.fallback, &entry.url).hash(&mut h);
                 let folder = &site.content.sections[entry.section].path;
                 self.section_links(folder, site, &mut h);
