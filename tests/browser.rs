@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -72,19 +72,6 @@ impl Drop for Server {
     }
 }
 
-fn status_of(port: u16, path: &str) -> Option<u16> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).ok()?;
-    reply.split(' ').nth(1)?.parse().ok()
-}
-
 /// `kpot server` on a free port, once `/healthz` answers 200.
 fn start_server(root: &Path) -> (Server, u16) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -100,7 +87,7 @@ fn start_server(root: &Path) -> (Server, u16) {
             .expect("kpot server starts"),
     );
     let started = Instant::now();
-    while status_of(port, "/healthz") != Some(200) {
+    while common::http_status(port, "/healthz") != Some(200) {
         if let Ok(Some(status)) = server.0.try_wait() {
             panic!("kpot server exited early: {status}");
         }

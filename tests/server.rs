@@ -5,7 +5,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;
 use tower::ServiceExt;
@@ -449,20 +449,7 @@ fn answers_while_the_index_is_swapped() {
             .spawn()
             .unwrap(),
     );
-    let ask = move |path: &str| -> Option<u16> {
-        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-        stream
-            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-            .ok()?;
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-        )
-        .ok()?;
-        let mut reply = String::new();
-        stream.read_to_string(&mut reply).ok()?;
-        reply.split(' ').nth(1)?.parse().ok()
-    };
+    let ask = move |path: &str| common::http_status(port, path);
     let started = std::time::Instant::now();
     while ask("/healthz") != Some(200) {
         assert!(
