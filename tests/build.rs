@@ -804,6 +804,68 @@ fn councils_and_organizations_get_pages_in_both_languages() {
     );
 }
 
+#[test]
+fn an_organization_page_shows_the_next_events_and_links_the_rest() {
+    let site = Site::portal();
+    // 23 upcoming events (March 2027 onwards) and 12 past ones.
+    for day in 1..=23 {
+        site.file(
+            &format!("content/events/kip/next-{day:02}.md"),
+            &event(
+                &format!("KipNext{day:02}"),
+                &format!("2027-03-{day:02}T10:00:00"),
+                &format!("2027-03-{day:02}T12:00:00"),
+                "",
+            ),
+        );
+    }
+    for day in 1..=12 {
+        site.file(
+            &format!("content/events/kip/past-{day:02}.md"),
+            &event(
+                &format!("KipPast{day:02}"),
+                &format!("2027-01-{day:02}T10:00:00"),
+                &format!("2027-01-{day:02}T12:00:00"),
+                "",
+            ),
+        );
+    }
+    site.file(
+        "content/notices/kip/n.md",
+        &notice("KipNotice", "2027-01-01", "2027-06-30"),
+    );
+    site.build(&["--now", NOW]).ok();
+
+    let kip = site.read("organizations/kip/index.html");
+    // The 20 soonest, then the 10 latest past ones.
+    let upcoming: Vec<String> = (1..=20).map(|d| format!("KipNext{d:02}")).collect();
+    let upcoming: Vec<&str> = upcoming.iter().map(String::as_str).collect();
+    assert_in_order(&kip, &upcoming);
+    for later in ["KipNext21", "KipNext22", "KipNext23"] {
+        assert!(!kip.contains(later), "{later} is beyond the first 20");
+    }
+    assert_in_order(&kip, &["KipNext20", "KipPast12", "KipPast03"]);
+    assert!(!kip.contains("KipPast02") && !kip.contains("KipPast01"));
+    // Each cut list links the partner's folder, which lists them all.
+    assert!(
+        kip.contains(r#"<a href="/events/kip/">この機関のイベントをすべて見る（23 件）</a>"#),
+        "{kip}"
+    );
+    assert!(
+        kip.contains("過去のイベントも含めてすべて見る（12 件）"),
+        "{kip}"
+    );
+    // A list that is whole has no such link.
+    assert!(kip.contains("KipNotice") && !kip.contains("補助金・公募をすべて見る"));
+    let folder = site.read("events/kip/index.html");
+    assert!(folder.contains("KipNext01"), "{folder}");
+    let en = site.read("en/organizations/kip/index.html");
+    assert!(
+        en.contains(r#"<a href="/en/events/kip/">All 23 upcoming events of this organization</a>"#),
+        "{en}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 10. A plain Zola site
 // ---------------------------------------------------------------------------

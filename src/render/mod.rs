@@ -63,6 +63,13 @@ pub struct Site<'a> {
 /// The taxonomies kpot generates pages for.
 pub const TAXONOMIES: [&str; 3] = ["categories", "regions", "organizers"];
 
+/// How many upcoming events, open calls and programs an organization's page
+/// shows before linking to the full, paginated list: a partner with
+/// thousands of events would otherwise get a page of megabytes.
+pub const ORGANIZATION_LIST: usize = 20;
+/// How many of an organization's most recent past events its page shows.
+pub const ORGANIZATION_PAST_LIST: usize = 10;
+
 /// A unit of rendering work: one output file. Jobs run in parallel, and
 /// `kpot serve` re-runs just the jobs an edit touches.
 #[derive(Clone, Debug, PartialEq)]
@@ -245,7 +252,7 @@ impl<'a> Site<'a> {
     ) -> Result<Vec<Output>, Vec<Diagnostic>> {
         let results: Vec<Result<Output, Diagnostic>> = jobs
             .par_iter()
-            .map(|job| self.run(job, &plan.terms))
+            .map(|job| self.render_job(plan, job))
             .collect();
         let mut outputs = Vec::with_capacity(results.len());
         let mut errors = Vec::new();
@@ -271,27 +278,32 @@ impl<'a> Site<'a> {
     /// The files that are not one job's: sitemap, robots.txt, feeds and
     /// calendars, alias redirects, co-located assets and static files.
     pub fn render_extras(&self, plan: &Plan<'_>) -> Vec<Output> {
-        let mut outputs = vec![
-            self.sitemap(&plan.sections, &plan.terms),
-            Output {
-                path: "robots.txt".into(),
-                payload: Payload::Bytes(
-                    format!(
-                        "User-agent: *\nAllow: /\n\nSitemap: {}\n",
-                        self.config.absolute("/sitemap.xml")
-                    )
-                    .into_bytes(),
-                ),
-            },
-        ];
-        outputs.extend(crate::feeds::outputs(self, &plan.terms));
+        // The sitemap and the feeds each take seconds on a large site: side
+        // by side.
+        let (sitemap, mut outputs) = rayon::join(
+            || self.sitemap(&plan.sections, &plan.terms),
+            || crate::feeds::outputs(self, &plan.terms),
+        );
+        outputs.push(sitemap);
+        outputs.push(Output {
+            path: "robots.txt".into(),
+            payload: Payload::Bytes(
+                format!(
+                    "User-agent: *\nAllow: /\n\nSitemap: {}\n",
+                    self.config.absolute("/sitemap.xml")
+                )
+                .into_bytes(),
+            ),
+        });
         outputs.extend(self.aliases());
         outputs.extend(self.assets());
         outputs.extend(self.static_files());
         outputs
     }
 
-    fn run(&self, job: &Job, terms: &[lists::TermList]) -> Result<Output, Diagnostic> {
+    /// The file of one job of `plan`.
+    pub fn render_job(&self, plan: &Plan<'_>, job: &Job) -> Result<Output, Diagnostic> {
+        let terms = &plan.terms;
         match job {
             Job::Item(index) => self.render_item(*index),
             Job::SectionPage(section, page) => {
@@ -839,14 +851,34 @@ impl<'a> Site<'a> {
         let has_ja_profile = self.profiles.contains_key(&format!("{}:ja", org.id));
         let base = self.base(lang, &url, Alternates::Same(&path));
         let items = lists::organization_items(self, &org.id, lang);
+        // Everything the organization publishes, under the organizer term.
+        let everything = format!(
+            "{}/organizers/{}/",
+            lang.prefix(),
+            crate::content::load::slugify(&org.id)
+        );
+        // The partner's own folder lists its items page by page.
+        let folder = |section: &str| {
+            self.catalog
+                .section(&format!("{section}/{}", org.id), lang)
+                .filter(|entry| crate::catalog::section_meta(self.content, entry).render)
+                .map_or_else(|| everything.clone(), |entry| entry.url.clone())
+        };
+        let list = |items: &[usize], limit: usize, all_url: String| {
+            context! {
+                items => self.summaries(&items[..items.len().min(limit)]),
+                total => items.len(),
+                all_url => all_url,
+            }
+        };
         let ctx = context! {
             organization => ser(self.organization_view(org, lang)),
             profile => profile,
             profile_in_japanese_only => lang == Lang::En && has_ja_profile && !self.profiles.contains_key(&format!("{}:en", org.id)),
-            events => self.summaries(&items.events),
-            past_events => self.summaries(&items.past_events),
-            notices => self.summaries(&items.notices),
-            programs => self.summaries(&items.programs),
+            events => list(&items.events, ORGANIZATION_LIST, folder("events")),
+            past_events => list(&items.past_events, ORGANIZATION_PAST_LIST, folder("events")),
+            notices => list(&items.notices, ORGANIZATION_LIST, folder("notices")),
+            programs => list(&items.programs, ORGANIZATION_LIST, everything.clone()),
             calendar_url => self.config.generate_feeds.then(|| format!("{}/organizations/{}/calendar.ics", lang.prefix(), org.id)),
             ..base
         };
