@@ -15,7 +15,8 @@ use crate::validate;
 use crate::when;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -45,8 +46,18 @@ pub struct BuildReport {
     pub feeds: usize,
     pub warnings: Vec<Diagnostic>,
     pub elapsed: Duration,
-    /// Wall time of each stage, for profiling (`KPOT_TIMINGS=1`).
-    pub stages: Vec<(&'static str, Duration)>,
+    /// Each stage's wall and CPU time, for profiling (`KPOT_TIMINGS=1`).
+    pub stages: Vec<Stage>,
+}
+
+/// How long a stage of a build took.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: &'static str,
+    pub wall: Duration,
+    /// CPU time of the whole process (all threads) during the stage, when
+    /// the system tells it: wall × cores when every core was busy.
+    pub cpu: Option<Duration>,
 }
 
 #[derive(Debug)]
@@ -128,10 +139,6 @@ pub fn prepare(
     })
 }
 
-/// Jobs rendered per batch before their files are written: enough to keep
-/// both cores busy, few enough that a 50,000-page site never sits in memory.
-const BATCH: usize = 512;
-
 /// What a build records beside its output (in the manifest, see
 /// [`output::Manifest`]): the fingerprint of its inputs and its report, so
 /// that a build of unchanged inputs can say what the last one said without
@@ -158,12 +165,7 @@ struct Recorded {
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let started = Instant::now();
     let root = &options.root;
-    let mut stages = Vec::new();
-    let mut lap = Instant::now();
-    let mut stage = |name: &'static str| {
-        stages.push((name, lap.elapsed()));
-        lap = Instant::now();
-    };
+    let mut watch = Stopwatch::start();
     let target = options
         .output_dir
         .clone()
@@ -177,11 +179,11 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
 
     // Unchanged inputs, unchanged output: nothing to do.
     let inputs = fingerprint(options, &target);
-    stage("fingerprint");
+    watch.stage("fingerprint");
     if let Some(inputs) = &inputs
         && let Some(recorded) = unchanged(&target, root, inputs)
     {
-        stage("verify");
+        watch.stage("verify");
         return Ok(BuildReport {
             pages: recorded.pages,
             files: recorded.files,
@@ -192,12 +194,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             feeds: recorded.feeds,
             warnings: recorded.warnings,
             elapsed: started.elapsed(),
-            stages,
+            stages: watch.stages,
         });
     }
 
     let prepared = prepare(root, options.now.as_deref(), options.include_drafts)?;
-    stage("prepare");
+    watch.stage("prepare");
     if prepared.diagnostics.iter().any(Diagnostic::is_error) {
         return Err(BuildError::Content(prepared.diagnostics));
     }
@@ -223,9 +225,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
 
     let mut site = Site::new(config, data, content, catalog, bodies, *now, theme, env);
     let plan = site.plan();
-    stage("plan");
+    watch.stage("plan");
     let writer = output::Writer::begin(&target).map_err(cannot_write)?;
-    stage("scan output");
+    watch.stage("scan output");
     let feeds = AtomicUsize::new(0);
     let put = |output: &Output| -> std::io::Result<()> {
         let path = &output.path;
@@ -235,7 +237,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         writer.put(output)
     };
 
-    let (rendered, index) = std::thread::scope(|scope| {
+    let rendered_and_index = std::thread::scope(|scope| {
         // The index is CPU work on documents the render does not need: it
         // runs beside rendering and writing rather than after them.
         let index = config.build_search_index.then(|| {
@@ -245,18 +247,26 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
                 (staged, started.elapsed())
             })
         });
-        let rendered = render_jobs(&site, &plan, &put).and_then(|()| {
+        let rendered = render_jobs(&site, &plan, &put);
+        let pages_done = moment();
+        let rendered = rendered.and_then(|()| {
             // Feeds and calendars do not show list views: free them first.
             site.forget_list_views();
             render_extras(&site, &plan, root, &put)
         });
+        let extras_done = moment();
         let index = index.map(|handle| match handle.join() {
             Ok(result) => result,
             Err(panic) => std::panic::resume_unwind(panic),
         });
-        (rendered, index)
+        (rendered, index, pages_done, extras_done)
     });
-    stage("render+write");
+    let (rendered, index, pages_done, extras_done) = rendered_and_index;
+    // Where the rendering time went: pages, then feeds and calendars, then
+    // waiting for the index thread.
+    watch.stage_until("render pages", pages_done);
+    watch.stage_until("render extras", extras_done);
+    watch.stage("wait for index");
     rendered?;
     let mut index_took = None;
     let index = match index {
@@ -302,8 +312,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         })?;
         index_rebuilt = true;
     }
-    stage("commit");
-    stages.extend(index_took.map(|took| ("(index thread)", took)));
+    watch.stage("commit");
+    if let Some(took) = index_took {
+        watch.beside("(index thread)", took);
+    }
 
     let report = BuildReport {
         pages,
@@ -315,7 +327,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         feeds,
         warnings: recorded.warnings,
         elapsed: started.elapsed(),
-        stages,
+        stages: watch.stages,
     };
     // Freeing every page, body and view of a large site is a few percent
     // of the build; nobody needs to wait for it (`kpot build` exits).
@@ -333,28 +345,38 @@ fn render_jobs(
     plan: &crate::render::Plan<'_>,
     put: &(dyn Fn(&Output) -> std::io::Result<()> + Sync),
 ) -> Result<(), BuildError> {
-    let mut errors: Vec<Diagnostic> = Vec::new();
-    for batch in plan.jobs.chunks(BATCH) {
-        match site.render_jobs(plan, batch) {
-            Ok(outputs) if errors.is_empty() => {
-                outputs.par_iter().try_for_each(put).map_err(write_error)?;
-            }
-            Ok(_) => {}
-            Err(found) => {
-                for diagnostic in found {
-                    if !errors
-                        .iter()
-                        .any(|e| e.message == diagnostic.message && e.file == diagnostic.file)
-                    {
-                        errors.push(diagnostic);
-                    }
+    // Each file is written by the thread that rendered it, as soon as it is
+    // rendered: no batch waits for its slowest page before writing, and no
+    // more than a file per thread is held. After the first error nothing
+    // more is written (the staged files are thrown away), but every job is
+    // still rendered so that all the site's problems are reported at once.
+    let errors: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
+    let failed = AtomicBool::new(false);
+    let written = plan
+        .jobs
+        .par_iter()
+        .try_for_each(|job| match site.render_job(plan, job) {
+            Ok(output) if !failed.load(Ordering::Relaxed) => put(&output),
+            Ok(_) => Ok(()),
+            Err(diagnostic) => {
+                failed.store(true, Ordering::Relaxed);
+                let mut errors = errors.lock().unwrap_or_else(|e| e.into_inner());
+                if !errors
+                    .iter()
+                    .any(|e| e.message == diagnostic.message && e.file == diagnostic.file)
+                {
+                    errors.push(diagnostic);
                 }
+                Ok(())
             }
-        }
-    }
+        });
+    written.map_err(write_error)?;
+    let mut errors = errors.into_inner().unwrap_or_else(|e| e.into_inner());
     if errors.is_empty() {
         Ok(())
     } else {
+        // By file and line: the report must not depend on thread timing.
+        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         Err(BuildError::Content(errors))
     }
 }
@@ -382,6 +404,72 @@ fn write_error(err: std::io::Error) -> BuildError {
         format!("出力を書けません: {err}"),
         format!("cannot write the output: {err}"),
     ))
+}
+
+/// The time each stage of a build took (`KPOT_TIMINGS=1`).
+struct Stopwatch {
+    stages: Vec<Stage>,
+    lap: Instant,
+    cpu: Option<Duration>,
+}
+
+impl Stopwatch {
+    fn start() -> Self {
+        Stopwatch {
+            stages: Vec::new(),
+            lap: Instant::now(),
+            cpu: process_cpu_time(),
+        }
+    }
+
+    /// Ends the running stage now.
+    fn stage(&mut self, name: &'static str) {
+        let cpu = process_cpu_time();
+        self.push(name, Instant::now(), cpu);
+    }
+
+    /// Ends the running stage at a moment already past, taken by [`moment`].
+    fn stage_until(&mut self, name: &'static str, (at, cpu): (Instant, Option<Duration>)) {
+        self.push(name, at, cpu);
+    }
+
+    fn push(&mut self, name: &'static str, at: Instant, cpu: Option<Duration>) {
+        self.stages.push(Stage {
+            name,
+            wall: at.saturating_duration_since(self.lap),
+            cpu: cpu
+                .zip(self.cpu)
+                .map(|(now, then)| now.saturating_sub(then)),
+        });
+        self.lap = at;
+        self.cpu = cpu;
+    }
+
+    /// A stage that ran beside the others (the index thread): its wall time.
+    fn beside(&mut self, name: &'static str, wall: Duration) {
+        self.stages.push(Stage {
+            name,
+            wall,
+            cpu: None,
+        });
+    }
+}
+
+/// This moment, with the process's CPU time, for [`Stopwatch::stage_until`].
+fn moment() -> (Instant, Option<Duration>) {
+    (Instant::now(), process_cpu_time())
+}
+
+/// User + system time of this process so far (Linux: `/proc/self/stat`,
+/// in the kernel's 100 Hz ticks).
+fn process_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; fields after it are plain.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split(' ').skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((user + system) * 10))
 }
 
 /// The fingerprint of everything a build reads: the kpot program, the

@@ -623,8 +623,15 @@ fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
         Ok(report) => {
             let warnings = report.warnings.len();
             if std::env::var_os("KPOT_TIMINGS").is_some() {
-                for (stage, time) in &report.stages {
-                    eprintln!("{stage:>10}: {:8.1} ms", time.as_secs_f64() * 1000.0);
+                for stage in &report.stages {
+                    let cpu = stage.cpu.map_or(String::new(), |cpu| {
+                        format!("  cpu {:8.1} ms", cpu.as_secs_f64() * 1000.0)
+                    });
+                    eprintln!(
+                        "{:>14}: {:8.1} ms{cpu}",
+                        stage.name,
+                        stage.wall.as_secs_f64() * 1000.0
+                    );
                 }
             }
             if warnings > 0 && warnings <= 20 {

@@ -23,9 +23,16 @@ const VTIMEZONE: &str = "BEGIN:VTIMEZONE\r\nTZID:Asia/Tokyo\r\nBEGIN:STANDARD\r\
 
 pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
     let vevents = Events::new(site);
-    let calendar = |lang: Lang, name: &str, items: &[usize], feed: bool| {
-        calendar_of(&vevents, lang, name, items, feed)
-    };
+    // The feeds (one per language, organization and category) are gathered
+    // first and rendered in parallel: the largest are tens of megabytes on a
+    // big site, too long to write one after the other.
+    struct Feed {
+        path: String,
+        name: String,
+        lang: Lang,
+        events: Vec<usize>,
+    }
+    let mut feeds = Vec::new();
     let mut out = Vec::new();
     for lang in Lang::ALL {
         let events: Vec<usize> = site
@@ -38,18 +45,15 @@ pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
             let item = &site.catalog.items[index];
             file(
                 format!("{}event.ics", item.url),
-                calendar(lang, &defang(&display_title(site, index)), &[index], false),
+                calendar_of(
+                    &vevents,
+                    lang,
+                    &defang(&display_title(site, index)),
+                    &[index],
+                    false,
+                ),
             )
         }));
-        let name = format!(
-            "{} | {}",
-            t(site, lang, "nav_events"),
-            site.config.title(lang)
-        );
-        out.push(file(
-            format!("{}/events/calendar.ics", lang.prefix()),
-            calendar(lang, &name, &ordered(site, events.clone()), true),
-        ));
         for org in &site.data.organizations {
             let mine: Vec<usize> = events
                 .iter()
@@ -61,11 +65,12 @@ pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
                         == Some(org.id.as_str())
                 })
                 .collect();
-            let name = format!("{} | {}", org.name.get(lang), t(site, lang, "nav_events"));
-            out.push(file(
-                format!("{}/organizations/{}/calendar.ics", lang.prefix(), org.id),
-                calendar(lang, &name, &ordered(site, mine), true),
-            ));
+            feeds.push(Feed {
+                path: format!("{}/organizations/{}/calendar.ics", lang.prefix(), org.id),
+                name: format!("{} | {}", org.name.get(lang), t(site, lang, "nav_events")),
+                lang,
+                events: mine,
+            });
         }
         for term in terms
             .iter()
@@ -80,13 +85,33 @@ pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
             if mine.is_empty() {
                 continue;
             }
-            let name = defang(&format!("{} | {}", term.name, t(site, lang, "nav_events")));
-            out.push(file(
-                format!("{}calendar.ics", term.url),
-                calendar(lang, &name, &ordered(site, mine), true),
-            ));
+            feeds.push(Feed {
+                path: format!("{}calendar.ics", term.url),
+                name: defang(&format!("{} | {}", term.name, t(site, lang, "nav_events"))),
+                lang,
+                events: mine,
+            });
         }
+        feeds.push(Feed {
+            path: format!("{}/events/calendar.ics", lang.prefix()),
+            name: format!(
+                "{} | {}",
+                t(site, lang, "nav_events"),
+                site.config.title(lang)
+            ),
+            lang,
+            events,
+        });
     }
+    // Largest first, so that the longest ones do not start last.
+    feeds.sort_by_key(|feed| std::cmp::Reverse(feed.events.len()));
+    out.par_extend(feeds.into_par_iter().map(|feed| {
+        let events = ordered(site, feed.events);
+        file(
+            feed.path,
+            calendar_of(&vevents, feed.lang, &feed.name, &events, true),
+        )
+    }));
     out
 }
 

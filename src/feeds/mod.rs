@@ -20,16 +20,26 @@ use std::collections::BTreeMap;
 
 /// Every feed, calendar and newsletter file of the site.
 pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
-    let mut out = Vec::new();
-    if site.config.generate_feeds {
-        out.par_extend(
-            feeds(site, terms)
-                .par_iter()
-                .flat_map_iter(|feed| syndication::render(site, feed)),
-        );
-        out.extend(calendar::outputs(site, terms));
-    }
-    out.extend(newsletter::outputs(site));
+    let (mut out, newsletter) = rayon::join(
+        || {
+            if !site.config.generate_feeds {
+                return Vec::new();
+            }
+            let (mut syndication, calendars) = rayon::join(
+                || {
+                    feeds(site, terms)
+                        .par_iter()
+                        .flat_map_iter(|feed| syndication::render(site, feed))
+                        .collect::<Vec<_>>()
+                },
+                || calendar::outputs(site, terms),
+            );
+            syndication.extend(calendars);
+            syndication
+        },
+        || newsletter::outputs(site),
+    );
+    out.extend(newsletter);
     out
 }
 
