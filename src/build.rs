@@ -44,6 +44,10 @@ pub struct BuildReport {
     pub indexed: usize,
     /// RSS and Atom feeds and iCalendar files among `files`.
     pub feeds: usize,
+    /// How many warnings the content drew.
+    pub warning_count: usize,
+    /// The warnings themselves when there are at most [`SHOWN_WARNINGS`];
+    /// beyond that, `kpot check` lists them and the report only counts them.
     pub warnings: Vec<Diagnostic>,
     pub elapsed: Duration,
     /// Each stage's wall and CPU time, for profiling (`KPOT_TIMINGS=1`).
@@ -75,6 +79,8 @@ pub struct Prepared {
     pub theme: theme::Theme,
     pub env: minijinja::Environment<'static>,
     pub data: data::Data,
+    /// The pages, their Markdown sources emptied once rendered into
+    /// `bodies` (except newsletter issues', whose lead is read again).
     pub content: content::Content,
     pub catalog: catalog::Catalog,
     /// Rendered Markdown, by page index.
@@ -119,10 +125,19 @@ pub fn prepare(
     let (catalog, catalog_problems) = catalog::build(&content);
     diagnostics.extend(catalog_problems);
 
+    // Each Markdown source is dropped as soon as it is rendered (only a
+    // newsletter issue's lead is read again): the sources of a 50,000-page
+    // site and their HTML are never all held at once.
     let rendered: Vec<(markdown::Rendered, Vec<markdown::LinkProblem>)> = content
         .pages
-        .par_iter()
-        .map(|page| markdown::render(&page.body, &catalog.links(page.lang)))
+        .par_iter_mut()
+        .map(|page| {
+            let rendered = markdown::render(&page.body, &catalog.links(page.lang));
+            if page.section != crate::feeds::newsletter::SECTION {
+                page.body = String::new();
+            }
+            rendered
+        })
         .collect();
     let (bodies, problems): (Vec<_>, Vec<_>) = rendered.into_iter().unzip();
     diagnostics.extend(validate::links(&content, &catalog, &bodies, &problems));
@@ -153,8 +168,14 @@ struct Recorded {
     indexed: usize,
     /// What the search index was built from (`None`: no index).
     index_source: Option<String>,
+    warning_count: usize,
+    /// At most [`SHOWN_WARNINGS`]: a corpus with a warning on every page
+    /// would otherwise record tens of megabytes for nobody to read.
     warnings: Vec<Diagnostic>,
 }
+
+/// The most warnings `kpot build` prints; more are only counted.
+pub const SHOWN_WARNINGS: usize = 20;
 
 /// Loads and checks everything a build needs, renders it and writes it.
 ///
@@ -192,6 +213,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             indexed: recorded.indexed,
             index_rebuilt: false,
             feeds: recorded.feeds,
+            warning_count: recorded.warning_count,
             warnings: recorded.warnings,
             elapsed: started.elapsed(),
             stages: watch.stages,
@@ -202,14 +224,6 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     watch.stage("prepare");
     if prepared.diagnostics.iter().any(Diagnostic::is_error) {
         return Err(BuildError::Content(prepared.diagnostics));
-    }
-    // The Markdown sources are rendered (`bodies`); only a newsletter
-    // issue's lead is read again. A 50,000-page site holds 200 MB less.
-    let mut prepared = prepared;
-    for page in &mut prepared.content.pages {
-        if page.section != crate::feeds::newsletter::SECTION {
-            page.body = String::new();
-        }
     }
     let Prepared {
         config,
@@ -298,7 +312,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         feeds,
         indexed: index.as_ref().map_or(0, |i| i.documents),
         index_source: index.as_ref().map(|i| i.source.clone()),
-        warnings: diagnostics.clone(),
+        warning_count: diagnostics.len(),
+        warnings: if diagnostics.len() <= SHOWN_WARNINGS {
+            diagnostics.clone()
+        } else {
+            Vec::new()
+        },
     };
     let meta = serde_json::to_string(&recorded).unwrap_or_default();
     let stats = writer.commit(&meta).map_err(cannot_write)?;
@@ -325,6 +344,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         indexed: recorded.indexed,
         index_rebuilt,
         feeds,
+        warning_count: recorded.warning_count,
         warnings: recorded.warnings,
         elapsed: started.elapsed(),
         stages: watch.stages,

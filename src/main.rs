@@ -621,7 +621,7 @@ fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
     }
     match result {
         Ok(report) => {
-            let warnings = report.warnings.len();
+            let warnings = report.warning_count;
             if std::env::var_os("KPOT_TIMINGS").is_some() {
                 for stage in &report.stages {
                     let cpu = stage.cpu.map_or(String::new(), |cpu| {
@@ -634,7 +634,7 @@ fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
                     );
                 }
             }
-            if warnings > 0 && warnings <= 20 {
+            if warnings > 0 && warnings <= kpot::build::SHOWN_WARNINGS {
                 let mut sources = report::Sources::new(root);
                 let palette = report::Palette::new(color());
                 for warning in &report.warnings {
@@ -676,7 +676,7 @@ fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
                     warnings
                 ),
             }
-            if warnings > 20 {
+            if warnings > kpot::build::SHOWN_WARNINGS {
                 eprintln!(
                     "{}",
                     match lang {
