@@ -4,6 +4,7 @@ use super::Site;
 use super::views::sort_date;
 use crate::content::{PageKind, SectionMeta, SectionType, SortBy, Status};
 use crate::format::Lang;
+use rayon::prelude::*;
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
@@ -196,7 +197,7 @@ pub fn collect_terms(site: &Site<'_>) -> Vec<TermList> {
                 .push(index);
         }
     }
-    map.into_iter()
+    map.into_par_iter()
         .map(|((taxonomy, lang, slug), (name, items))| TermList {
             url: format!("{}/{}/{}/", lang.prefix(), taxonomy, slug),
             taxonomy,

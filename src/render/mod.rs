@@ -163,15 +163,20 @@ impl<'a> Site<'a> {
         let generic: Vec<usize> = (0..self.catalog.sections.len())
             .filter(|&i| self.is_generic_section(&self.catalog.sections[i]))
             .collect();
-        let sections: Vec<(&'a SectionEntry, Vec<usize>, Vec<usize>)> = generic
-            .iter()
-            .map(|&i| {
-                let entry = &self.catalog.sections[i];
-                let (current, archive) = self.section_items(entry);
-                (entry, current, archive)
-            })
-            .collect();
-        let terms = lists::collect_terms(self);
+        // Sections and taxonomy terms are gathered and sorted side by side.
+        let (sections, terms) = rayon::join(
+            || -> Vec<(&'a SectionEntry, Vec<usize>, Vec<usize>)> {
+                generic
+                    .par_iter()
+                    .map(|&i| {
+                        let entry = &self.catalog.sections[i];
+                        let (current, archive) = self.section_items(entry);
+                        (entry, current, archive)
+                    })
+                    .collect()
+            },
+            || lists::collect_terms(self),
+        );
 
         let mut jobs: Vec<Job> = Vec::new();
         for (index, item) in self.catalog.items.iter().enumerate() {
@@ -284,7 +289,7 @@ impl<'a> Site<'a> {
             || self.sitemap(&plan.sections, &plan.terms),
             || crate::feeds::outputs(self, &plan.terms),
         );
-        outputs.push(sitemap);
+        outputs.extend(sitemap);
         outputs.push(Output {
             path: "robots.txt".into(),
             payload: Payload::Bytes(
@@ -894,7 +899,7 @@ impl<'a> Site<'a> {
         &self,
         sections: &[(&SectionEntry, Vec<usize>, Vec<usize>)],
         terms: &[lists::TermList],
-    ) -> Output {
+    ) -> Vec<Output> {
         // URL → (lastmod, language alternates)
         type Entry<'a> = (Option<String>, Vec<(&'a str, String)>);
         let mut urls: BTreeMap<String, Entry<'_>> = BTreeMap::new();
@@ -953,29 +958,26 @@ impl<'a> Site<'a> {
         for org in &self.data.organizations {
             both(format!("/organizations/{}/", org.id));
         }
-        let mut xml = String::from(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
-        );
-        for (loc, (lastmod, alternates)) in &urls {
-            xml.push_str("  <url>\n    <loc>");
-            xml.push_str(&xml_escape(loc));
-            xml.push_str("</loc>\n");
-            if let Some(lastmod) = lastmod {
-                xml.push_str(&format!("    <lastmod>{lastmod}</lastmod>\n"));
-            }
-            for (code, href) in alternates {
-                xml.push_str(&format!(
-                    "    <xhtml:link rel=\"alternate\" hreflang=\"{code}\" href=\"{}\"/>\n",
-                    xml_escape(href)
-                ));
-            }
-            xml.push_str("  </url>\n");
-        }
-        xml.push_str("</urlset>\n");
-        Output {
-            path: "sitemap.xml".into(),
-            payload: Payload::Bytes(xml.into_bytes()),
-        }
+        let entries: Vec<String> = urls
+            .iter()
+            .map(|(loc, (lastmod, alternates))| {
+                let mut xml = String::from("  <url>\n    <loc>");
+                xml.push_str(&xml_escape(loc));
+                xml.push_str("</loc>\n");
+                if let Some(lastmod) = lastmod {
+                    xml.push_str(&format!("    <lastmod>{lastmod}</lastmod>\n"));
+                }
+                for (code, href) in alternates {
+                    xml.push_str(&format!(
+                        "    <xhtml:link rel=\"alternate\" hreflang=\"{code}\" href=\"{}\"/>\n",
+                        xml_escape(href)
+                    ));
+                }
+                xml.push_str("  </url>\n");
+                xml
+            })
+            .collect();
+        sitemap_files(&entries, SITEMAP_URLS, &|path| self.config.absolute(path))
     }
 
     /// Redirect pages for `aliases`, as Zola writes them.
@@ -1089,6 +1091,50 @@ pub fn index_path(url: &str) -> String {
     }
 }
 
+/// The sitemaps protocol's limit of URLs in one file (sitemaps.org); a
+/// 50,000-page portal in two languages has more.
+const SITEMAP_URLS: usize = 50_000;
+
+/// `sitemap.xml` holding the `<url>` `entries`, or, when there are more than
+/// `limit`, a sitemap index of files of at most `limit` entries each.
+fn sitemap_files(
+    entries: &[String],
+    limit: usize,
+    absolute: &dyn Fn(&str) -> String,
+) -> Vec<Output> {
+    const HEAD: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    let urlset = |entries: &[String]| {
+        let mut xml = String::from(HEAD);
+        xml.push_str("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n");
+        for entry in entries {
+            xml.push_str(entry);
+        }
+        xml.push_str("</urlset>\n");
+        xml.into_bytes()
+    };
+    let file = |path: String, bytes: Vec<u8>| Output {
+        path,
+        payload: Payload::Bytes(bytes),
+    };
+    if entries.len() <= limit {
+        return vec![file("sitemap.xml".into(), urlset(entries))];
+    }
+    let mut index = String::from(HEAD);
+    index.push_str("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let mut outputs = Vec::new();
+    for (n, chunk) in entries.chunks(limit.max(1)).enumerate() {
+        let name = format!("sitemap-{}.xml", n + 1);
+        index.push_str(&format!(
+            "  <sitemap>\n    <loc>{}</loc>\n  </sitemap>\n",
+            xml_escape(&absolute(&format!("/{name}")))
+        ));
+        outputs.push(file(name, urlset(chunk)));
+    }
+    index.push_str("</sitemapindex>\n");
+    outputs.push(file("sitemap.xml".into(), index.into_bytes()));
+    outputs
+}
+
 pub fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -1106,5 +1152,51 @@ pub fn push_escaped_char(out: &mut String, c: char) {
         '"' => out.push_str("&quot;"),
         '\'' => out.push_str("&#39;"),
         c => out.push(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(output: &Output) -> &str {
+        match &output.payload {
+            Payload::Bytes(bytes) => std::str::from_utf8(bytes).unwrap(),
+            Payload::Copy(_) => panic!("a sitemap is bytes"),
+        }
+    }
+
+    #[test]
+    fn a_sitemap_past_the_limit_becomes_an_index_of_sitemaps() {
+        let entries: Vec<String> = (1..=5)
+            .map(|n| format!("  <url>\n    <loc>https://e.org/{n}/</loc>\n  </url>\n"))
+            .collect();
+        let absolute = |path: &str| format!("https://e.org{path}");
+        let one = sitemap_files(&entries, 5, &absolute);
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].path, "sitemap.xml");
+        assert!(text(&one[0]).contains("<urlset") && text(&one[0]).contains("/5/</loc>"));
+
+        let split = sitemap_files(&entries, 2, &absolute);
+        let paths: Vec<&str> = split.iter().map(|o| o.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "sitemap-1.xml",
+                "sitemap-2.xml",
+                "sitemap-3.xml",
+                "sitemap.xml"
+            ]
+        );
+        let index = text(&split[3]);
+        assert!(index.contains("<sitemapindex"), "{index}");
+        assert!(
+            index.contains("<loc>https://e.org/sitemap-3.xml</loc>"),
+            "{index}"
+        );
+        assert!(!index.contains("<url>"), "{index}");
+        assert!(text(&split[0]).contains("/1/</loc>") && text(&split[0]).contains("/2/</loc>"));
+        assert!(!text(&split[0]).contains("/3/</loc>"));
+        assert!(text(&split[2]).contains("/5/</loc>") && text(&split[2]).contains("</urlset>"));
     }
 }
