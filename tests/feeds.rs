@@ -453,6 +453,62 @@ fn calendars_use_tokyo_time_stable_uids_and_statuses() {
     assert_eq!(before, site.read("events/calendar.ics"));
 }
 
+#[test]
+fn calendar_feeds_reach_back_ninety_days_and_every_event_keeps_its_file() {
+    let site = portal();
+    // Ended 31 days before NOW, and 120 days before it.
+    site.file(
+        "content/events/kip/recent.md",
+        &event(
+            "最近の交流会",
+            "2027-01-01T10:00:00",
+            "2027-01-01T12:00:00",
+            "",
+        )
+        .replacen(
+            "[extra]",
+            "[taxonomies]\ncategories = [\"創業\"]\n[extra]",
+            1,
+        ),
+    );
+    site.file(
+        "content/events/kip/long-ago.md",
+        &event(
+            "昔の交流会",
+            "2026-10-04T10:00:00",
+            "2026-10-04T12:00:00",
+            "",
+        )
+        .replacen(
+            "[extra]",
+            "[taxonomies]\ncategories = [\"創業\"]\n[extra]",
+            1,
+        ),
+    );
+    site.build(&["--now", NOW]).ok();
+
+    let summaries = |rel: &str| -> Vec<String> {
+        ics(&site, rel)
+            .events()
+            .iter()
+            .map(|e| prop(e, "SUMMARY").unwrap().to_string())
+            .collect()
+    };
+    let all = summaries("events/calendar.ics");
+    assert!(all.contains(&"最近の交流会".to_string()), "{all:?}");
+    assert!(!all.contains(&"昔の交流会".to_string()), "{all:?}");
+    let org = summaries("organizations/kip/calendar.ics");
+    assert!(org.contains(&"最近の交流会".to_string()) && !org.contains(&"昔の交流会".to_string()));
+    let category = summaries("categories/startups/calendar.ics");
+    assert_eq!(category, ["最近の交流会", "見本市2027"]);
+    // The old event still has its page and its own calendar file.
+    assert_eq!(summaries("events/kip/long-ago/event.ics"), ["昔の交流会"]);
+    assert!(
+        site.read("events/kip/long-ago/index.html")
+            .contains("event.ics")
+    );
+}
+
 fn width(text: &str) -> usize {
     use unicode_width::UnicodeWidthStr;
     text.width_cjk()

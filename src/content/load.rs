@@ -72,6 +72,7 @@ pub fn load_files(root: &Path, options: LoadOptions) -> Content {
         .map(|path| load_file(root, &content_dir, path))
         .collect();
 
+    content.pages.reserve(loaded.len());
     for item in loaded {
         content.diagnostics.extend(item.diagnostics);
         match item.entry {
@@ -86,9 +87,11 @@ pub fn load_files(root: &Path, options: LoadOptions) -> Content {
         drop_draft_sections(&mut content);
     }
     attach_assets(root, &content_dir, &files, &mut content);
+    // (file, language) is unique: an unstable sort is as deterministic, and
+    // needs no copy of 75,000 pages on the side.
     content
         .pages
-        .sort_by(|a, b| (&a.source.rel, a.lang).cmp(&(&b.source.rel, b.lang)));
+        .sort_unstable_by(|a, b| (&a.source.rel, a.lang).cmp(&(&b.source.rel, b.lang)));
     content
         .sections
         .sort_by(|a, b| (&a.path, a.lang).cmp(&(&b.path, b.lang)));

@@ -1,5 +1,7 @@
 //! iCalendar (RFC 5545) for events: one `event.ics` beside each event page
-//! and calendar feeds per language, per organization and per category.
+//! and calendar feeds per language, per organization and per category, which
+//! carry the events still to come and those of the last
+//! [`FEED_PAST_DAYS`] days.
 //!
 //! Times are written in `Asia/Tokyo` with its VTIMEZONE (Japan has kept
 //! +09:00 without daylight saving since 1951, so one STANDARD rule is
@@ -34,14 +36,15 @@ pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
     }
     let mut feeds = Vec::new();
     let mut out = Vec::new();
+    let since = site.now - chrono::Duration::days(FEED_PAST_DAYS);
     for lang in Lang::ALL {
-        let events: Vec<usize> = site
+        let all: Vec<usize> = site
             .catalog
             .items_in(lang)
             .map(|(i, _)| i)
             .filter(|&i| is_calendar_event(site, i))
             .collect();
-        out.par_extend(events.par_iter().map(|&index| {
+        out.par_extend(all.par_iter().map(|&index| {
             let item = &site.catalog.items[index];
             file(
                 format!("{}event.ics", item.url),
@@ -54,6 +57,10 @@ pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
                 ),
             )
         }));
+        let events: Vec<usize> = all
+            .into_iter()
+            .filter(|&i| ends_after(site, i, since))
+            .collect();
         for org in &site.data.organizations {
             let mine: Vec<usize> = events
                 .iter()
@@ -80,7 +87,7 @@ pub fn outputs(site: &Site<'_>, terms: &[TermList]) -> Vec<Output> {
                 .items
                 .iter()
                 .copied()
-                .filter(|&i| is_calendar_event(site, i))
+                .filter(|&i| is_calendar_event(site, i) && ends_after(site, i, since))
                 .collect();
             if mine.is_empty() {
                 continue;
@@ -119,6 +126,20 @@ fn file(url: String, text: String) -> Output {
     Output {
         path: url.trim_start_matches('/').to_string(),
         payload: Payload::Bytes(text.into_bytes()),
+    }
+}
+
+/// How far back the calendar feeds (not the per-event files) reach: a
+/// subscriber's calendar app wants what is coming and what just happened,
+/// not every past event of a large portal (tens of megabytes, which calendar
+/// apps refuse or take minutes to fetch).
+pub const FEED_PAST_DAYS: i64 = 90;
+
+/// Whether the event at `index` ends at or after `since`.
+fn ends_after(site: &Site<'_>, index: usize, since: chrono::DateTime<chrono::FixedOffset>) -> bool {
+    match &site.content.pages[site.catalog.items[index].page].kind {
+        PageKind::Event(e) => e.end.end() >= since,
+        _ => false,
     }
 }
 
