@@ -581,6 +581,16 @@ mod tests {
         writer.commit("meta line").unwrap()
     }
 
+    /// The names in `dir`, sorted.
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
     fn files(target: &Path) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = scan(target)
             .unwrap()
@@ -623,12 +633,10 @@ mod tests {
         assert_eq!(manifest.files.len(), 2);
         assert!(manifest.matches(&target));
         // Only the target and its manifest are left beside it.
-        let mut names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(names, vec![".public.kpot-manifest", "public"]);
+        assert_eq!(
+            names_in(dir.path()),
+            vec![".public.kpot-manifest", "public"]
+        );
     }
 
     #[test]
@@ -698,12 +706,10 @@ mod tests {
         assert!(writer.put(&out("../evil.html", "x")).is_err());
         drop(writer);
         assert_eq!(files(&target), vec![("index.html".into(), "home".into())]);
-        let mut names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(names, vec![".public.kpot-manifest", "public"]);
+        assert_eq!(
+            names_in(dir.path()),
+            vec![".public.kpot-manifest", "public"]
+        );
     }
 
     #[test]

@@ -406,7 +406,7 @@ pub fn item_terms(site: &Site<'_>, index: usize) -> Vec<(&'static str, String, S
             "organizers",
             slug.clone(),
             site.org_ref(id, item.lang).name,
-            format!("{}/organizers/{}/", item.lang.prefix(), slug),
+            crate::render::lists::term_url("organizers", item.lang, &slug),
         ));
     }
     out

@@ -162,6 +162,11 @@ pub fn sort_by(site: &Site<'_>, mut items: Vec<usize>, sort: SortBy) -> Vec<usiz
     items
 }
 
+/// Where a taxonomy term's page lives: `/en/organizers/kip/`.
+pub fn term_url(taxonomy: &str, lang: Lang, slug: &str) -> String {
+    format!("{}/{taxonomy}/{slug}/", lang.prefix())
+}
+
 /// The items of one taxonomy term in one language.
 #[derive(Debug)]
 pub struct TermList {
@@ -199,7 +204,7 @@ pub fn collect_terms(site: &Site<'_>) -> Vec<TermList> {
     }
     map.into_par_iter()
         .map(|((taxonomy, lang, slug), (name, items))| TermList {
-            url: format!("{}/{}/{}/", lang.prefix(), taxonomy, slug),
+            url: term_url(taxonomy, lang, &slug),
             taxonomy,
             lang,
             slug,

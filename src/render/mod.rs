@@ -857,11 +857,8 @@ impl<'a> Site<'a> {
         let base = self.base(lang, &url, Alternates::Same(&path));
         let items = lists::organization_items(self, &org.id, lang);
         // Everything the organization publishes, under the organizer term.
-        let everything = format!(
-            "{}/organizers/{}/",
-            lang.prefix(),
-            crate::content::load::slugify(&org.id)
-        );
+        let everything =
+            lists::term_url("organizers", lang, &crate::content::load::slugify(&org.id));
         // The partner's own folder lists its items page by page.
         let folder = |section: &str| {
             self.catalog

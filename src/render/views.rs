@@ -117,7 +117,7 @@ impl Site<'_> {
                 continue;
             }
             terms.push(TermRef {
-                url: format!("{}/{}/{}/", lang.prefix(), taxonomy, slug),
+                url: super::lists::term_url(taxonomy, lang, &slug),
                 slug,
                 name,
             });
