@@ -474,22 +474,26 @@ impl<'a> Reader<'a> {
     /// tables (a typo there loses information silently) and warnings at the
     /// top level, where Zola ignores them.
     pub fn finish(mut self, as_error: bool) -> Vec<Diagnostic> {
-        let leftover: Vec<String> = self.map.keys().cloned().collect();
         let known = self.seen.clone();
+        // Each leftover key with the known field it is closest to, if any.
+        let leftover: Vec<(String, Option<&str>)> = self
+            .map
+            .keys()
+            .map(|key| (key.clone(), suggest(key, known.iter().copied())))
+            .collect();
         let explained: Vec<String> = leftover
             .iter()
-            .filter_map(|key| suggest(key, known.iter().copied()))
+            .filter_map(|(_, hint)| *hint)
             .filter(|hint| self.missing.iter().any(|m| m == hint))
             .map(|hint| self.field_name(hint))
             .collect();
         self.diagnostics
             .retain(|d| !d.field.as_ref().is_some_and(|f| explained.contains(f)));
-        for key in leftover {
+        for (key, hint) in leftover {
             let message = Text::new(
                 format!("`{key}` という項目はありません"),
                 format!("unknown field `{key}`"),
             );
-            let hint = suggest(&key, known.iter().copied());
             // A misspelt required field stands in for its "missing" error,
             // so it is an error too, even where unknown keys are warnings.
             let replaces_missing = hint.is_some_and(|h| self.missing.iter().any(|m| m == h));
