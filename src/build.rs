@@ -14,6 +14,7 @@ use crate::theme;
 use crate::validate;
 use crate::when;
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -62,6 +63,8 @@ pub struct Stage {
     /// CPU time of the whole process (all threads) during the stage, when
     /// the system tells it: wall × cores when every core was busy.
     pub cpu: Option<Duration>,
+    /// Resident memory of the process at the stage's end, in bytes (Linux).
+    pub resident: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -160,7 +163,7 @@ pub fn prepare(
 /// doing its work again.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Recorded {
-    /// [`fingerprint`] of the inputs, when the build had one.
+    /// [`Inputs::fingerprint`], when the build had one.
     inputs: Option<String>,
     pages: [usize; 2],
     files: usize,
@@ -198,8 +201,21 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         ))
     };
 
-    // Unchanged inputs, unchanged output: nothing to do.
-    let inputs = fingerprint(options, &target);
+    // Unchanged inputs, unchanged output: nothing to do. Only a target
+    // whose last build left a fingerprint can be unchanged; for any other,
+    // the fingerprint is finished from the files as they are loaded.
+    let comparable = output::Manifest::meta(&target)
+        .and_then(|meta| serde_json::from_str::<Recorded>(&meta).ok())
+        .is_some_and(|recorded| recorded.inputs.is_some());
+    let scanned = scan_inputs(options, &target, !comparable);
+    let mut inputs = None;
+    let mut scanned = match scanned {
+        Some(scanned) if comparable => {
+            inputs = scanned.fingerprint(&HashMap::new());
+            None
+        }
+        other => other,
+    };
     watch.stage("fingerprint");
     if let Some(inputs) = &inputs
         && let Some(recorded) = unchanged(&target, root, inputs)
@@ -220,7 +236,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         });
     }
 
-    let prepared = prepare(root, options.now.as_deref(), options.include_drafts)?;
+    let mut prepared = prepare(root, options.now.as_deref(), options.include_drafts)?;
+    let read = std::mem::take(&mut prepared.content.read);
+    if let Some(scanned) = scanned.take() {
+        inputs = scanned.fingerprint(&read);
+    }
+    drop(read);
     watch.stage("prepare");
     if prepared.diagnostics.iter().any(Diagnostic::is_error) {
         return Err(BuildError::Content(prepared.diagnostics));
@@ -460,6 +481,7 @@ impl Stopwatch {
             cpu: cpu
                 .zip(self.cpu)
                 .map(|(now, then)| now.saturating_sub(then)),
+            resident: resident_bytes(),
         });
         self.lap = at;
         self.cpu = cpu;
@@ -471,6 +493,7 @@ impl Stopwatch {
             name,
             wall,
             cpu: None,
+            resident: None,
         });
     }
 }
@@ -492,12 +515,28 @@ fn process_cpu_time() -> Option<Duration> {
     Some(Duration::from_millis((user + system) * 10))
 }
 
-/// The fingerprint of everything a build reads: the kpot program, the
-/// options, `config.toml`, the search configuration and every file in
-/// `content/`, `data/`, `themes/` and `static/`, by content. `None` when
-/// "now" is the clock's (every build is then at a new moment, and statuses
-/// may have changed) or when a folder cannot be read.
-fn fingerprint(options: &BuildOptions, target: &Path) -> Option<String> {
+/// Resident memory of this process now (`VmRSS` in `/proc/self/status`).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Everything a build reads, listed before anything is loaded: the kpot
+/// program, the options, `config.toml`, the search configuration and every
+/// file in `content/`, `data/`, `themes/` and `static/`, each hashed by
+/// content. `None` when "now" is the clock's (every build is then at a new
+/// moment, and statuses may have changed) or when a folder cannot be read.
+///
+/// With `defer_markdown`, the Markdown files under `content/` are not read
+/// here but hashed by the loader as it reads them ([`Content::read`]), so a
+/// fresh build reads each page once. Everything else is hashed now, before
+/// loading: a file that changes during the build makes the next build see a
+/// change rather than miss one.
+///
+/// [`Content::read`]: crate::content::Content::read
+fn scan_inputs(options: &BuildOptions, target: &Path, defer_markdown: bool) -> Option<Inputs> {
     use std::hash::Hash;
     let now = when::now_or(Some(options.now.as_deref()?)).ok()?;
     let root = &options.root;
@@ -518,26 +557,69 @@ fn fingerprint(options: &BuildOptions, target: &Path) -> Option<String> {
             }
         }
     }
-    let hashes: Vec<u128> = files
+    let content = root.join("content");
+    let deferred = |path: &Path| {
+        defer_markdown && path.starts_with(&content) && path.extension().is_some_and(|e| e == "md")
+    };
+    let hashes: Vec<Option<u128>> = files
         .par_iter()
         .map(|path| {
+            if deferred(path) {
+                return Some(None);
+            }
             std::fs::read(path)
                 .ok()
-                .map(|bytes| output::content_hash(&bytes))
+                .map(|bytes| Some(output::content_hash(&bytes)))
         })
         .collect::<Option<_>>()?;
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    "kpot build inputs 1".hash(&mut hasher);
-    output::program_stamp().hash(&mut hasher);
-    now.to_rfc3339().hash(&mut hasher);
-    options.include_drafts.hash(&mut hasher);
-    std::path::absolute(root).ok()?.hash(&mut hasher);
-    std::path::absolute(target).ok()?.hash(&mut hasher);
-    for (path, hash) in files.iter().zip(&hashes) {
-        path.strip_prefix(root).unwrap_or(path).hash(&mut hasher);
-        hash.hash(&mut hasher);
+    let mut head = xxhash_rust::xxh3::Xxh3::new();
+    "kpot build inputs 1".hash(&mut head);
+    output::program_stamp().hash(&mut head);
+    now.to_rfc3339().hash(&mut head);
+    options.include_drafts.hash(&mut head);
+    std::path::absolute(root).ok()?.hash(&mut head);
+    std::path::absolute(target).ok()?.hash(&mut head);
+    Some(Inputs {
+        root: root.clone(),
+        head,
+        files: files.into_iter().zip(hashes).collect(),
+    })
+}
+
+/// The inputs [`scan_inputs`] found, some not hashed yet.
+struct Inputs {
+    root: PathBuf,
+    head: xxhash_rust::xxh3::Xxh3,
+    files: Vec<(PathBuf, Option<u128>)>,
+}
+
+impl Inputs {
+    /// The fingerprint of the inputs, taking each file not hashed yet from
+    /// `read` (what the loader read). A file the loader did not read (a
+    /// hidden one) is read now; one that has gone since it was listed leaves
+    /// the build without a fingerprint, so the next build does all its work.
+    fn fingerprint(self, read: &HashMap<PathBuf, u128>) -> Option<String> {
+        use std::hash::Hash;
+        let hashes: Vec<u128> = self
+            .files
+            .par_iter()
+            .map(|(path, hash)| {
+                hash.or_else(|| read.get(path).copied()).or_else(|| {
+                    std::fs::read(path)
+                        .ok()
+                        .map(|bytes| output::content_hash(&bytes))
+                })
+            })
+            .collect::<Option<_>>()?;
+        let mut hasher = self.head;
+        for ((path, _), hash) in self.files.iter().zip(&hashes) {
+            path.strip_prefix(&self.root)
+                .unwrap_or(path)
+                .hash(&mut hasher);
+            hash.hash(&mut hasher);
+        }
+        Some(format!("{:032x}", hasher.digest128()))
     }
-    Some(format!("{:032x}", hasher.digest128()))
 }
 
 /// What the last build recorded, if its inputs had this fingerprint and

@@ -627,8 +627,11 @@ fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
                     let cpu = stage.cpu.map_or(String::new(), |cpu| {
                         format!("  cpu {:8.1} ms", cpu.as_secs_f64() * 1000.0)
                     });
+                    let resident = stage.resident.map_or(String::new(), |bytes| {
+                        format!("  resident {:6} MiB", bytes >> 20)
+                    });
                     eprintln!(
-                        "{:>14}: {:8.1} ms{cpu}",
+                        "{:>14}: {:8.1} ms{cpu}{resident}",
                         stage.name,
                         stage.wall.as_secs_f64() * 1000.0
                     );

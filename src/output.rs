@@ -36,16 +36,24 @@ fn beside(target: &Path, tag: &str) -> io::Result<PathBuf> {
 
 /// `.NAME.TAG` beside `target`; creates the parent folder.
 fn beside_named(target: &Path, tag: &str) -> io::Result<PathBuf> {
+    let path = hidden_beside(target, tag);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    Ok(path)
+}
+
+/// Where [`beside_named`] puts `tag`, without making its folder.
+fn hidden_beside(target: &Path, tag: &str) -> PathBuf {
     let parent = target
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
-    Ok(parent.join(format!(".{name}.{tag}")))
+    parent.join(format!(".{name}.{tag}"))
 }
 
 /// Writes one file so that it is either the old or the new version, never a
@@ -227,8 +235,20 @@ impl Manifest {
 
     /// The manifest of `target`, if there is a readable one.
     pub fn load(target: &Path) -> Option<Manifest> {
-        let text = std::fs::read_to_string(Manifest::path(target).ok()?).ok()?;
+        let text = std::fs::read_to_string(hidden_beside(target, "kpot-manifest")).ok()?;
         Manifest::parse(&text)
+    }
+
+    /// The `meta` line of `target`'s manifest, without reading the list of
+    /// files after it.
+    pub fn meta(target: &Path) -> Option<String> {
+        use std::io::BufRead;
+        let file = std::fs::File::open(hidden_beside(target, "kpot-manifest")).ok()?;
+        let mut lines = io::BufReader::new(file).lines();
+        if lines.next()?.ok()? != MANIFEST_HEADER {
+            return None;
+        }
+        lines.next()?.ok()
     }
 
     fn parse(text: &str) -> Option<Manifest> {

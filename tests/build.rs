@@ -1418,6 +1418,75 @@ fn rebuilds_write_only_the_files_whose_bytes_changed() {
     );
 }
 
+/// The stages a build went through, from `KPOT_TIMINGS=1`.
+fn stages(site: &Site, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["build", "--lang", "en"];
+    all.extend_from_slice(args);
+    let run = site.kpot_with(&all, &[("KPOT_TIMINGS", "1")], None);
+    run.ok();
+    run.stderr
+        .lines()
+        .filter_map(|line| {
+            line.split_once(": ")
+                .map(|(name, _)| name.trim().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_build_of_unchanged_inputs_does_no_work_after_a_fresh_build() {
+    let site = Site::portal();
+    site.file(
+        "content/events/kip/a.md",
+        &event("商談会", "2027-04-10T13:30:00", "2027-04-10T16:00:00", ""),
+    );
+    site.file("content/about.md", &page("About", "", "kpot\n"));
+    // Hidden files are part of the inputs too, though the loader skips them.
+    site.file("content/.notes/todo.md", "not a page\n");
+
+    // A fresh build hashes the pages as it loads them; the fingerprint it
+    // records must be the one the next build computes by reading them.
+    let first = stages(&site, &["--now", NOW]);
+    assert!(first.contains(&"prepare".to_string()), "{first:?}");
+    let again = stages(&site, &["--now", NOW]);
+    assert!(again.contains(&"verify".to_string()), "{again:?}");
+    assert!(!again.contains(&"prepare".to_string()), "{again:?}");
+
+    // Any change to a page, a hidden file or the options means work.
+    site.file(
+        "content/events/kip/a.md",
+        &event(
+            "新しい商談会",
+            "2027-04-10T13:30:00",
+            "2027-04-10T16:00:00",
+            "",
+        ),
+    );
+    assert!(stages(&site, &["--now", NOW]).contains(&"prepare".to_string()));
+    assert!(
+        site.read("events/kip/a/index.html")
+            .contains("新しい商談会")
+    );
+    assert!(stages(&site, &["--now", NOW]).contains(&"verify".to_string()));
+    site.file("content/.notes/todo.md", "still not a page\n");
+    assert!(stages(&site, &["--now", NOW]).contains(&"prepare".to_string()));
+    assert!(stages(&site, &["--now", "2027-03-01"]).contains(&"prepare".to_string()));
+
+    // A fresh output folder beside an old one is a fresh build, and the one
+    // after it is skipped.
+    let fresh = site.root().join("fresh");
+    let fresh = fresh.to_str().unwrap();
+    let args = ["--now", NOW, "--output-dir", fresh];
+    assert!(stages(&site, &args).contains(&"prepare".to_string()));
+    assert!(stages(&site, &args).contains(&"verify".to_string()));
+    site.build(&["--now", NOW]).ok();
+    let fresh = snapshot(std::path::Path::new(fresh));
+    assert_eq!(
+        differing(&snapshot(&site.public()), &fresh),
+        Vec::<String>::new()
+    );
+}
+
 #[test]
 fn a_template_error_in_a_rebuild_leaves_public_and_the_index_alone() {
     let site = Site::portal();

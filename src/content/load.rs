@@ -8,7 +8,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics, Text, display_path};
 use crate::format::Lang;
 use crate::when::When;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// Content files larger than this are refused: nobody writes a 2 MB event
@@ -28,6 +28,11 @@ pub struct Content {
     /// Folders left out because their `_index.md` says `draft = true`
     /// (without `--drafts`), so a page reloaded alone is left out too.
     pub draft_sections: Vec<String>,
+    /// The hash ([`crate::output::content_hash`]) of each Markdown file's
+    /// bytes as [`load`] read them, drafts included: a fresh build makes its
+    /// input fingerprint from these instead of reading every file twice.
+    /// Not kept up to date by [`reload_page`].
+    pub read: HashMap<PathBuf, u128>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -73,8 +78,12 @@ pub fn load_files(root: &Path, options: LoadOptions) -> Content {
         .collect();
 
     content.pages.reserve(loaded.len());
-    for item in loaded {
+    content.read.reserve(loaded.len());
+    for (path, item) in markdown.into_iter().zip(loaded) {
         content.diagnostics.extend(item.diagnostics);
+        if let Some(hash) = item.hash {
+            content.read.insert(path.clone(), hash);
+        }
         match item.entry {
             Some(Entry::Page(page)) if page.meta.draft && !options.include_drafts => {}
             Some(Entry::Page(page)) => content.pages.push(*page),
@@ -193,6 +202,8 @@ enum Entry {
 struct Loaded {
     entry: Option<Entry>,
     diagnostics: Vec<Diagnostic>,
+    /// The hash of the file's bytes, when they could be read.
+    hash: Option<u128>,
 }
 
 /// What a file name says: its language, whether it is a section index, the
@@ -254,6 +265,7 @@ fn load_file(root: &Path, content_dir: &Path, path: &Path) -> Loaded {
     let fail = |diagnostics: Vec<Diagnostic>| Loaded {
         entry: None,
         diagnostics,
+        hash: None,
     };
 
     let file_name = path.file_name().unwrap_or_default().to_string_lossy();
@@ -278,7 +290,10 @@ fn load_file(root: &Path, content_dir: &Path, path: &Path) -> Loaded {
     };
 
     match read_text(path) {
-        Ok(text) => load_text(path, &display, &rel, &name, &text),
+        Ok((text, hash)) => Loaded {
+            hash: Some(hash),
+            ..load_text(path, &display, &rel, &name, &text)
+        },
         Err((message, line)) => {
             diagnostics.push(Diagnostic::error(&display, message).at(line, 0));
             fail(diagnostics)
@@ -308,6 +323,7 @@ fn load_text(path: &Path, display: &Path, rel: &str, name: &FileName, text: &str
     let fail = |diagnostics: Vec<Diagnostic>| Loaded {
         entry: None,
         diagnostics,
+        hash: None,
     };
     let split = match frontmatter::split(text) {
         Ok(split) => split,
@@ -364,6 +380,7 @@ fn load_text(path: &Path, display: &Path, rel: &str, name: &FileName, text: &str
                 assets: Vec::new(),
             }))),
             diagnostics,
+            hash: None,
         };
     }
 
@@ -464,6 +481,7 @@ fn load_text(path: &Path, display: &Path, rel: &str, name: &FileName, text: &str
             assets: Vec::new(),
         }))),
         diagnostics,
+        hash: None,
     }
 }
 
@@ -497,43 +515,42 @@ pub fn translation_key(rel: &str) -> String {
     }
 }
 
-/// Reads a file as UTF-8 text with `\n` line ends, or says why it cannot
-/// (and on which line, for a file that is not UTF-8).
-fn read_text(path: &Path) -> Result<String, (Text, usize)> {
+/// Reads a file as UTF-8 text with `\n` line ends, with the hash of its
+/// bytes, or says why it cannot (and on which line, for a file that is not
+/// UTF-8).
+fn read_text(path: &Path) -> Result<(String, u128), (Text, usize)> {
+    use std::io::Read;
     let unreadable = |e: std::io::Error| {
         (
             Text::new(format!("読めません: {e}"), format!("cannot read: {e}")),
             0,
         )
     };
-    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    // One open for the size check and the read: a 50,000-page site is
+    // 75,000 files.
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let size = file.metadata().map_err(unreadable)?.len();
     if size > MAX_FILE_BYTES {
-        return Err((
-            Text::new(
-                format!(
-                    "ファイルが大きすぎます（{} KB、上限 {} KB）。画像や PDF は Markdown に貼り込まず、別のファイルとして同じフォルダに置いてください",
-                    size / 1024,
-                    MAX_FILE_BYTES / 1024
-                ),
-                format!(
-                    "the file is too large ({} KB; the limit is {} KB); put images and PDFs beside it as separate files instead of inside the text",
-                    size / 1024,
-                    MAX_FILE_BYTES / 1024
-                ),
-            ),
-            0,
-        ));
+        return Err(too_large(size));
     }
-    let bytes = std::fs::read(path).map_err(unreadable)?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let text = match std::str::from_utf8(bytes) {
+    let mut bytes = Vec::with_capacity(size as usize + 1);
+    // The limit again: the file may have grown since it was measured.
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    let hash = crate::output::content_hash(&bytes);
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(err) => {
-            let line = bytes[..err.valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1;
+            let bytes = err.as_bytes();
+            let valid_up_to = err.utf8_error().valid_up_to();
+            let line = bytes[..valid_up_to].iter().filter(|b| **b == b'\n').count() + 1;
             let guess = crate::encoding::guess(bytes);
             return Err((
                 Text::new(
@@ -550,7 +567,31 @@ fn read_text(path: &Path) -> Result<String, (Text, usize)> {
             ));
         }
     };
-    Ok(normalize_text(text))
+    // Most files need no change: keep their buffer rather than copy it.
+    let text = if text.contains('\r') {
+        normalize_text(&text)
+    } else {
+        text
+    };
+    Ok((text, hash))
+}
+
+fn too_large(size: u64) -> (Text, usize) {
+    (
+        Text::new(
+            format!(
+                "ファイルが大きすぎます（{} KB、上限 {} KB）。画像や PDF は Markdown に貼り込まず、別のファイルとして同じフォルダに置いてください",
+                size / 1024,
+                MAX_FILE_BYTES / 1024
+            ),
+            format!(
+                "the file is too large ({} KB; the limit is {} KB); put images and PDFs beside it as separate files instead of inside the text",
+                size / 1024,
+                MAX_FILE_BYTES / 1024
+            ),
+        ),
+        0,
+    )
 }
 
 /// `\n` line ends and no byte-order mark: what every later stage expects.
