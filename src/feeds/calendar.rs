@@ -151,7 +151,7 @@ fn is_calendar_event(site: &Site<'_>, index: usize) -> bool {
 
 /// Events soonest first.
 fn ordered(site: &Site<'_>, mut items: Vec<usize>) -> Vec<usize> {
-    items.sort_by_key(|&i| {
+    items.sort_by_cached_key(|&i| {
         let page = &site.content.pages[site.catalog.items[i].page];
         let start = match &page.kind {
             PageKind::Event(e) => Some(e.start.start()),

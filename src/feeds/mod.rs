@@ -12,7 +12,7 @@ pub mod syndication;
 
 use crate::content::{Page, PageKind};
 use crate::format::{self, Lang};
-use crate::render::lists::{self, TermList};
+use crate::render::lists::TermList;
 use crate::render::{Output, Site};
 use crate::when::When;
 use rayon::prelude::*;
@@ -189,7 +189,7 @@ pub fn published(page: &Page) -> Option<When> {
 /// Items newest first (undated last, in key order), capped by `feed_limit`.
 fn newest(site: &Site<'_>, mut items: Vec<usize>) -> Vec<usize> {
     let page = |i: usize| &site.content.pages[site.catalog.items[i].page];
-    items.sort_by_key(|&i| {
+    items.sort_by_cached_key(|&i| {
         let d = published(page(i)).map(|d| d.start());
         (d.is_none(), std::cmp::Reverse(d), page(i).key.as_str())
     });
@@ -414,14 +414,14 @@ pub fn item_terms(site: &Site<'_>, index: usize) -> Vec<(&'static str, String, S
 
 /// Feed directories by URL, for autodiscovery: sections with feeds and
 /// every taxonomy term.
-pub fn feed_dirs(site: &Site<'_>) -> BTreeMap<String, String> {
+pub fn feed_dirs(site: &Site<'_>, terms: &[TermList]) -> BTreeMap<String, String> {
     let mut dirs: BTreeMap<String, String> = section_feed_dirs(site)
         .into_iter()
         .map(|(_, _, url, title)| (url, title))
         .collect();
     if site.config.generate_feeds {
-        for term in lists::collect_terms(site) {
-            dirs.insert(term.url, term.name);
+        for term in terms {
+            dirs.insert(term.url.clone(), term.name.clone());
         }
     }
     dirs

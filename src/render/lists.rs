@@ -97,8 +97,10 @@ pub fn order(
             let (mut past, mut current): (Vec<usize>, Vec<usize>) = items
                 .into_iter()
                 .partition(|&i| page(i).kind.status(site.now).is_some_and(Status::is_past));
-            current.sort_by_key(|&i| (sort_date(page(i)).map(|d| d.start()), page(i).key.as_str()));
-            past.sort_by_key(|&i| {
+            current.sort_by_cached_key(|&i| {
+                (sort_date(page(i)).map(|d| d.start()), page(i).key.as_str())
+            });
+            past.sort_by_cached_key(|&i| {
                 (
                     Reverse(sort_date(page(i)).map(|d| d.start())),
                     page(i).key.as_str(),
@@ -113,7 +115,7 @@ pub fn order(
         }
         SectionType::Notices => {
             let mut items = items;
-            items.sort_by_key(|&i| {
+            items.sort_by_cached_key(|&i| {
                 let p = page(i);
                 let PageKind::Notice(n) = &p.kind else {
                     return (3, 0i64, p.key.as_str());
@@ -137,16 +139,16 @@ pub fn order(
 pub fn sort_by(site: &Site<'_>, mut items: Vec<usize>, sort: SortBy) -> Vec<usize> {
     let page = |i: usize| &site.content.pages[site.catalog.items[i].page];
     match sort {
-        SortBy::Date => items.sort_by_key(|&i| {
+        SortBy::Date => items.sort_by_cached_key(|&i| {
             let d = sort_date(page(i)).map(|d| d.start());
             (d.is_none(), Reverse(d), page(i).key.as_str())
         }),
-        SortBy::UpdateDate => items.sort_by_key(|&i| {
+        SortBy::UpdateDate => items.sort_by_cached_key(|&i| {
             let p = page(i);
             let d = p.meta.updated.or(sort_date(p)).map(|d| d.start());
             (d.is_none(), Reverse(d), p.key.as_str())
         }),
-        SortBy::Weight => items.sort_by_key(|&i| {
+        SortBy::Weight => items.sort_by_cached_key(|&i| {
             let w = page(i).meta.weight;
             (w.is_none(), w, page(i).key.as_str())
         }),
@@ -154,10 +156,12 @@ pub fn sort_by(site: &Site<'_>, mut items: Vec<usize>, sort: SortBy) -> Vec<usiz
             items.sort_by_cached_key(|&i| (page(i).meta.title.to_lowercase(), page(i).key.as_str()))
         }
         SortBy::TitleBytes => {
-            items.sort_by_key(|&i| (page(i).meta.title.as_str(), page(i).key.as_str()))
+            items.sort_by_cached_key(|&i| (page(i).meta.title.as_str(), page(i).key.as_str()))
         }
-        SortBy::Slug => items.sort_by_key(|&i| (page(i).slug.as_str(), page(i).key.as_str())),
-        SortBy::None => items.sort_by_key(|&i| page(i).key.as_str()),
+        SortBy::Slug => {
+            items.sort_by_cached_key(|&i| (page(i).slug.as_str(), page(i).key.as_str()))
+        }
+        SortBy::None => items.sort_by_cached_key(|&i| page(i).key.as_str()),
     }
     items
 }

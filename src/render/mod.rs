@@ -177,6 +177,11 @@ impl<'a> Site<'a> {
             },
             || lists::collect_terms(self),
         );
+        // The terms just gathered name the term feeds: gathering them again
+        // for the first page's feed links would sort every term's items twice.
+        if self.feed_dirs.get().is_none() {
+            let _ = self.feed_dirs.set(crate::feeds::feed_dirs(self, &terms));
+        }
 
         let mut jobs: Vec<Job> = Vec::new();
         for (index, item) in self.catalog.items.iter().enumerate() {
@@ -398,7 +403,8 @@ impl<'a> Site<'a> {
 
     /// The feed folders of the site (URL → title), worked out once.
     pub fn feed_dirs(&self) -> &BTreeMap<String, String> {
-        self.feed_dirs.get_or_init(|| crate::feeds::feed_dirs(self))
+        self.feed_dirs
+            .get_or_init(|| crate::feeds::feed_dirs(self, &lists::collect_terms(self)))
     }
 
     /// Gives the feed folders worked out for an earlier `Site` of the same
