@@ -39,21 +39,41 @@ pub struct SectionEntry {
 pub struct Catalog {
     pub items: Vec<Item>,
     pub sections: Vec<SectionEntry>,
-    /// (translation key, lang) → item index.
-    by_key: HashMap<(String, Lang), usize>,
+    /// Translation key → item index in each language ([`slot`]): looked up
+    /// by `&str`, without building a key for every lookup.
+    by_key: HashMap<String, [Option<usize>; 2]>,
     /// (folder, lang) → section entry index.
     by_folder: HashMap<(String, Lang), usize>,
 }
 
+/// Where a language's entry sits in `Catalog::by_key`.
+fn slot(lang: Lang) -> usize {
+    match lang {
+        Lang::Ja => 0,
+        Lang::En => 1,
+    }
+}
+
 impl Catalog {
     pub fn item(&self, key: &str, lang: Lang) -> Option<&Item> {
-        self.by_key
-            .get(&(key.to_string(), lang))
-            .map(|&i| &self.items[i])
+        self.item_index(key, lang).map(|i| &self.items[i])
     }
 
     pub fn item_index(&self, key: &str, lang: Lang) -> Option<usize> {
-        self.by_key.get(&(key.to_string(), lang)).copied()
+        self.by_key.get(key)?[slot(lang)]
+    }
+
+    /// Records that `key` in `lang` is the item about to be pushed.
+    fn add_key(&mut self, key: &str, lang: Lang) {
+        let index = self.items.len();
+        match self.by_key.get_mut(key) {
+            Some(slots) => slots[slot(lang)] = Some(index),
+            None => {
+                let mut slots = [None; 2];
+                slots[slot(lang)] = Some(index);
+                self.by_key.insert(key.to_string(), slots);
+            }
+        }
     }
 
     pub fn section(&self, folder: &str, lang: Lang) -> Option<&SectionEntry> {
@@ -165,9 +185,7 @@ pub fn build(content: &Content) -> (Catalog, Vec<Diagnostic>) {
                 continue;
             }
             claim(&mut claimed, &url, &page.source.display, &mut diagnostics);
-            catalog
-                .by_key
-                .insert((page.key.clone(), lang), catalog.items.len());
+            catalog.add_key(&page.key, lang);
             catalog.items.push(Item {
                 page: index,
                 lang,
@@ -180,13 +198,11 @@ pub fn build(content: &Content) -> (Catalog, Vec<Diagnostic>) {
     // a Japanese entry, so language switches never lead nowhere.
     for (index, page) in content.pages.iter().enumerate() {
         if page.lang == Lang::En
-            && !catalog.by_key.contains_key(&(page.key.clone(), Lang::Ja))
+            && catalog.item_index(&page.key, Lang::Ja).is_none()
             && let Ok(url) = page_url(page, Lang::Ja)
         {
             claim(&mut claimed, &url, &page.source.display, &mut diagnostics);
-            catalog
-                .by_key
-                .insert((page.key.clone(), Lang::Ja), catalog.items.len());
+            catalog.add_key(&page.key, Lang::Ja);
             catalog.items.push(Item {
                 page: index,
                 lang: Lang::Ja,
