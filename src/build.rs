@@ -567,9 +567,7 @@ fn scan_inputs(options: &BuildOptions, target: &Path, defer_markdown: bool) -> O
             if deferred(path) {
                 return Some(None);
             }
-            std::fs::read(path)
-                .ok()
-                .map(|bytes| Some(output::content_hash(&bytes)))
+            hash_file(path).map(Some)
         })
         .collect::<Option<_>>()?;
     let mut head = xxhash_rust::xxh3::Xxh3::new();
@@ -584,6 +582,13 @@ fn scan_inputs(options: &BuildOptions, target: &Path, defer_markdown: bool) -> O
         head,
         files: files.into_iter().zip(hashes).collect(),
     })
+}
+
+/// The [`output::content_hash`] of a file's bytes, if it can be read.
+fn hash_file(path: &Path) -> Option<u128> {
+    std::fs::read(path)
+        .ok()
+        .map(|bytes| output::content_hash(&bytes))
 }
 
 /// The inputs [`scan_inputs`] found, some not hashed yet.
@@ -604,11 +609,8 @@ impl Inputs {
             .files
             .par_iter()
             .map(|(path, hash)| {
-                hash.or_else(|| read.get(path).copied()).or_else(|| {
-                    std::fs::read(path)
-                        .ok()
-                        .map(|bytes| output::content_hash(&bytes))
-                })
+                hash.or_else(|| read.get(path).copied())
+                    .or_else(|| hash_file(path))
             })
             .collect::<Option<_>>()?;
         let mut hasher = self.head;
