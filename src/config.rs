@@ -26,6 +26,11 @@ pub struct Config {
     pub taxonomy_paginate_by: usize,
     pub languages: BTreeMap<String, LanguageConfig>,
     pub extra: toml::Table,
+    /// Set by `kpot serve` (never read from the file): the web editor at
+    /// `/admin/` talks to Decap's local proxy at this URL instead of the
+    /// backend in `[extra.cms.backend]`.
+    #[serde(skip)]
+    pub editor_proxy: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -50,6 +55,7 @@ impl Default for Config {
             taxonomy_paginate_by: 20,
             languages: BTreeMap::new(),
             extra: toml::Table::new(),
+            editor_proxy: None,
         }
     }
 }
@@ -72,6 +78,30 @@ impl Config {
             return None;
         }
         self.languages.get(lang.code())
+    }
+
+    /// The web editor's backend: Decap CMS's `backend` settings from
+    /// `[extra.cms.backend]` (they must name one), or none.
+    pub fn cms_backend(&self) -> Result<Option<serde_json::Map<String, serde_json::Value>>, Text> {
+        let Some(backend) = self.extra.get("cms").and_then(|cms| cms.get("backend")) else {
+            return Ok(None);
+        };
+        let map = match serde_json::to_value(backend) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => {
+                return Err(Text::new(
+                    "[extra.cms.backend] は表（Decap CMS の backend の設定）にしてください",
+                    "[extra.cms.backend] must be a table (Decap CMS's backend settings)",
+                ));
+            }
+        };
+        match map.get("name").and_then(serde_json::Value::as_str) {
+            Some(name) if !name.trim().is_empty() => Ok(Some(map)),
+            _ => Err(Text::new(
+                "[extra.cms.backend] に name（github、gitlab、gitea など）を書いてください",
+                "[extra.cms.backend] needs `name` (github, gitlab, gitea …)",
+            )),
+        }
     }
 
     /// `https://example.org` + `/en/events/` → an absolute URL.
@@ -117,6 +147,9 @@ pub fn load(root: &Path) -> Result<Config, Diagnostic> {
             ),
         )
         .field("default_language"));
+    }
+    if let Err(message) = config.cms_backend() {
+        return Err(Diagnostic::error(display_path(root, &path), message).field("extra.cms.backend"));
     }
     Ok(config)
 }

@@ -18,6 +18,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod build;
 pub mod catalog;
 pub mod check;
+pub mod cms;
 pub mod config;
 pub mod content;
 pub mod data;

@@ -152,6 +152,10 @@ struct ServeArgs {
     /// Fix "now" (RFC 3339 date-time or a date), as for kpot build.
     #[arg(long)]
     now: Option<String>,
+    /// The web editor's local backend (Decap CMS's proxy: `npx
+    /// decap-server`, which writes into this working copy).
+    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8081/api/v1")]
+    cms_proxy: String,
 }
 
 #[derive(Args)]
@@ -227,6 +231,7 @@ fn main() -> ExitCode {
                 include_drafts: args.drafts,
                 now: args.now,
                 lang,
+                editor_proxy: args.cms_proxy,
             };
             match kpot::serve::run(options) {
                 Ok(()) => ExitCode::SUCCESS,

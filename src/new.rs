@@ -417,11 +417,11 @@ mod tests {
     fn the_skeleton_names_every_typed_field_once() {
         let today = chrono::NaiveDate::from_ymd_opt(2027, 2, 15).unwrap();
         let text = event(&options(), "a", today);
-        for field in crate::content::load::EVENT_FIELDS {
+        for field in crate::content::schema::keys(crate::content::schema::EVENT) {
             assert_eq!(text.matches(&format!("\n{field} = ")).count(), 1, "{field}");
         }
         let text = notice(&options(), "a", today);
-        for field in crate::content::load::NOTICE_FIELDS {
+        for field in crate::content::schema::keys(crate::content::schema::NOTICE) {
             assert_eq!(text.matches(&format!("\n{field} = ")).count(), 1, "{field}");
         }
         assert_eq!(quoted("a\"b\\c"), "\"a\\\"b\\\\c\"");

@@ -21,6 +21,10 @@ pub struct Reader<'a> {
     /// Required keys reported missing: a misspelt key that suggests one of
     /// them replaces that report (`venu` → did you mean `venue`? says it all).
     missing: Vec<String>,
+    /// The fields this table may hold, when they are declared in
+    /// `content::schema`: reading any other key is a bug in the loader (the
+    /// form and the skeleton would not know it), caught in debug builds.
+    declared: Option<&'static [crate::content::schema::Field]>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -38,8 +42,15 @@ impl<'a> Reader<'a> {
             map,
             seen: Vec::new(),
             missing: Vec::new(),
+            declared: None,
             diagnostics: Vec::new(),
         }
+    }
+
+    /// Reads only the fields of `schema` (see [`Reader::declared`]).
+    pub fn declared(mut self, schema: &'static [crate::content::schema::Field]) -> Reader<'a> {
+        self.declared = Some(schema);
+        self
     }
 
     /// `extra.venue`, or `title` at the top level.
@@ -78,6 +89,11 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, key: &'static str) -> Option<Value> {
+        debug_assert!(
+            self.declared
+                .is_none_or(|fields| fields.iter().any(|f| f.key == key)),
+            "the loader reads `{key}`, which content::schema does not declare"
+        );
         self.seen.push(key);
         match self.map.remove(key) {
             Some(Value::Null) | None => None,

@@ -3,6 +3,7 @@
 
 use super::fields::{Reader, TYPED_YEARS};
 use super::frontmatter;
+use super::schema;
 use super::model::*;
 use crate::diagnostics::{Diagnostic, Diagnostics, Text, display_path};
 use crate::format::Lang;
@@ -142,7 +143,7 @@ pub fn reload_page(
     let assets = old
         .map(|i| content.pages[i].assets.clone())
         .unwrap_or_default();
-    let is_bundle = file_name == "index.md" || file_name == "index.en.md";
+    let is_bundle = is_bundle_index(file_name);
     if let Some(i) = old {
         content.pages.remove(i);
     }
@@ -384,6 +385,34 @@ fn load_text(path: &Path, display: &Path, rel: &str, name: &FileName, text: &str
         };
     }
 
+    // The web editor saves `NAME.en.md` with the fields both languages
+    // share as soon as an item is saved, before anyone writes the English:
+    // without a title and a text it is not a translation yet, and the
+    // English page shows the Japanese original (as for a missing file).
+    if name.lang == Lang::En
+        && split.is_some()
+        && body.trim().is_empty()
+        && map
+            .get("title")
+            .is_none_or(|t| t.as_str().is_some_and(|t| t.trim().is_empty()))
+    {
+        diagnostics.push(
+            Diagnostic::warning(
+                &display,
+                Text::new(
+                    "英語版のタイトルと本文がまだないので、英語のページには日本語版を表示します",
+                    "the English version has no title and no text yet: the English page shows the Japanese original",
+                ),
+            )
+            .at(1, 1)
+            .help(Text::new(
+                "英訳ができたら title と本文を書いてください",
+                "write its title and text once the translation is ready",
+            )),
+        );
+        return fail(diagnostics);
+    }
+
     if split.is_none() {
         diagnostics.push(
             Diagnostic::error(
@@ -422,8 +451,9 @@ fn load_text(path: &Path, display: &Path, rel: &str, name: &FileName, text: &str
         meta.date = date_from_name;
     }
     let extra = std::mem::take(&mut meta.extra);
+    let typed_keys: Vec<&str> = schema::keys(section_type.fields()).collect();
     let above_extra = reader.misplaced(
-        section_type.fields(),
+        &typed_keys,
         Text::new(
             "`{key}` は [extra] の中に書く項目です",
             "`{key}` belongs in [extra]",
@@ -442,7 +472,8 @@ fn load_text(path: &Path, display: &Path, rel: &str, name: &FileName, text: &str
         }
         typed => {
             let mut extra_reader =
-                Reader::new(split.as_ref(), &display, Some("extra"), extra.clone());
+                Reader::new(split.as_ref(), &display, Some("extra"), extra.clone())
+                    .declared(typed.fields());
             let kind = read_typed(&mut extra_reader, typed, &section);
             extra_reader.found_elsewhere(&above_extra);
             extra_reader.misplaced(
@@ -507,12 +538,22 @@ fn drop_draft_sections(content: &mut Content) {
     content.draft_sections = drafts;
 }
 
-/// The content path of the Japanese original of `rel`.
+/// The content path of the Japanese original of `rel`. The web editor
+/// names the original `NAME.ja.md` (beside `NAME.en.md`): it is the same
+/// page as `NAME.md`.
 pub fn translation_key(rel: &str) -> String {
-    match rel.strip_suffix(".en.md") {
+    match rel
+        .strip_suffix(".en.md")
+        .or_else(|| rel.strip_suffix(".ja.md"))
+    {
         Some(stem) => format!("{stem}.md"),
         None => rel.to_string(),
     }
+}
+
+/// `index.md` in any of its language forms: the page of a bundle.
+fn is_bundle_index(file_name: &str) -> bool {
+    matches!(file_name, "index.md" | "index.ja.md" | "index.en.md")
 }
 
 /// Reads a file as UTF-8 text with `\n` line ends, with the hash of its
@@ -749,46 +790,13 @@ pub const PAGE_FIELDS: [&str; 16] = [
     "summary",
 ];
 
-/// An event's `[extra]` fields (PORTAL.md), in the order `kpot new` writes
-/// them.
-pub const EVENT_FIELDS: [&str; 14] = [
-    "start",
-    "end",
-    "format",
-    "venue",
-    "address",
-    "online_url",
-    "fee",
-    "capacity",
-    "registration_url",
-    "registration_deadline",
-    "organizer",
-    "co_organizers",
-    "event_status",
-    "contact",
-];
-
-/// A notice's `[extra]` fields.
-pub const NOTICE_FIELDS: [&str; 7] = [
-    "opens",
-    "closes",
-    "max_amount",
-    "subsidy_rate",
-    "eligibility",
-    "organizer",
-    "official_url",
-];
-
-/// A program's `[extra]` fields.
-pub const PROGRAM_FIELDS: [&str; 4] = ["organizer", "target", "contact_phone", "official_url"];
-
 impl SectionType {
     /// The `[extra]` fields of the type.
-    pub fn fields(self) -> &'static [&'static str] {
+    pub fn fields(self) -> &'static [schema::Field] {
         match self {
-            SectionType::Events => &EVENT_FIELDS,
-            SectionType::Notices => &NOTICE_FIELDS,
-            SectionType::Programs => &PROGRAM_FIELDS,
+            SectionType::Events => schema::EVENT,
+            SectionType::Notices => schema::NOTICE,
+            SectionType::Programs => schema::PROGRAM,
             SectionType::Other => &[],
         }
     }
@@ -852,7 +860,7 @@ fn read_event(reader: &mut Reader<'_>, organizer: Option<String>) -> Option<Even
     let start = reader.required_when_within("start", TYPED_YEARS);
     let end = reader.when_within("end", TYPED_YEARS);
     let missing = reader.missing_text("format");
-    let format = reader.choice("format", &["onsite", "online", "hybrid"]);
+    let format = reader.choice("format", schema::EVENT_FORMATS);
     if format.is_none()
         && !reader
             .diagnostics
@@ -912,7 +920,7 @@ fn read_event(reader: &mut Reader<'_>, organizer: Option<String>) -> Option<Even
     let registration_url = reader.url("registration_url");
     let registration_deadline = reader.when_within("registration_deadline", TYPED_YEARS);
     let co_organizers = reader.strings("co_organizers");
-    let event_status = match reader.choice("event_status", &["scheduled", "cancelled", "postponed"])
+    let event_status = match reader.choice("event_status", schema::EVENT_STATUSES)
     {
         Some("cancelled") => EventStatus::Cancelled,
         Some("postponed") => EventStatus::Postponed,
@@ -1055,8 +1063,11 @@ fn attach_assets(root: &Path, content_dir: &Path, files: &[PathBuf], content: &m
         by_folder.entry(folder).or_default().push(file.clone());
     }
     for page in &mut content.pages {
-        let is_bundle =
-            page.source.rel.ends_with("/index.md") || page.source.rel.ends_with("/index.en.md");
+        let is_bundle = page
+            .source
+            .rel
+            .rsplit_once('/')
+            .is_some_and(|(_, name)| is_bundle_index(name));
         if is_bundle {
             let folder = page.source.rel.rsplit_once('/').map_or("", |(d, _)| d);
             if let Some(assets) = by_folder.get(folder) {
@@ -1110,6 +1121,97 @@ pub fn duplicate_translations(content: &Content) -> Vec<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use super::schema::{Field, Kind, Required};
+
+    /// A value the loader accepts for a field of this kind.
+    fn good_value(field: &Field) -> String {
+        match field.kind {
+            Kind::Text | Kind::LongText => "\"テキスト\"".into(),
+            Kind::DateTime | Kind::Date => match field.key {
+                "end" | "closes" => "\"2027-02-16\"".into(),
+                "registration_deadline" | "opens" => "\"2027-02-01\"".into(),
+                _ => "\"2027-02-15T13:30:00\"".into(),
+            },
+            Kind::Yen | Kind::Count => "1000".into(),
+            Kind::Url => "\"https://example.jp/\"".into(),
+            Kind::Choice(values) => format!("\"{}\"", values[0]),
+            Kind::Organization => "\"kip\"".into(),
+            Kind::Names => "[\"kip\", \"横浜市\"]".into(),
+        }
+    }
+
+    /// A value the loader must refuse for a field of this kind, if any.
+    fn bad_value(field: &Field) -> Option<&'static str> {
+        match field.kind {
+            Kind::Text | Kind::LongText => Some("[1, 2]"),
+            Kind::DateTime | Kind::Date => Some("\"2027-13-45\""),
+            Kind::Yen | Kind::Count => Some("\"千円\""),
+            Kind::Url => Some("\"javascript:alert(1)\""),
+            Kind::Choice(_) => Some("\"bogus\""),
+            Kind::Organization => Some("[1]"),
+            Kind::Names => Some("[[1]]"),
+        }
+    }
+
+    fn item(fields: &[Field], skip: Option<&str>, replace: Option<(&str, &str)>) -> String {
+        let mut text = String::from("+++\ntitle = \"t\"\n[extra]\n");
+        for f in fields {
+            if Some(f.key) == skip {
+                continue;
+            }
+            let value = match replace {
+                Some((key, value)) if key == f.key => value.to_string(),
+                _ => good_value(f),
+            };
+            text.push_str(&format!("{} = {}\n", f.key, value));
+        }
+        text + "+++\nbody\n"
+    }
+
+    fn errors_on(diagnostics: &[Diagnostic], key: &str) -> usize {
+        let name = format!("extra.{key}");
+        diagnostics
+            .iter()
+            .filter(|d| d.is_error() && d.field.as_deref() == Some(name.as_str()))
+            .count()
+    }
+
+    /// The web editor's form and `kpot new` are generated from
+    /// `content::schema`; this holds the loader (and so `kpot check`) to the
+    /// same fields, required marks and kinds. Reading an undeclared key
+    /// panics in debug builds (see `Reader::declared`).
+    #[test]
+    fn the_loader_reads_exactly_the_declared_fields() {
+        for (rel, fields) in [
+            ("events/kip/e.md", schema::EVENT),
+            ("notices/kip/n.md", schema::NOTICE),
+            ("programs/p.md", schema::PROGRAM),
+        ] {
+            let all = check_text(rel, &item(fields, None, None));
+            assert!(all.is_empty(), "{rel}: a full item has problems: {all:?}");
+            for f in fields {
+                let without = check_text(rel, &item(fields, Some(f.key), None));
+                let required = f.required != Required::No;
+                assert_eq!(
+                    errors_on(&without, f.key) > 0,
+                    required,
+                    "{rel}: `{}` left out; required in the schema: {required}; {without:?}",
+                    f.key
+                );
+                if let Some(bad) = bad_value(f) {
+                    let text = item(fields, None, Some((f.key, bad)));
+                    let wrong = check_text(rel, &text);
+                    assert!(
+                        errors_on(&wrong, f.key) > 0,
+                        "{rel}: `{} = {bad}` is accepted; the schema says {:?}",
+                        f.key,
+                        f.kind
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn file_names_give_language_date_and_slug() {

@@ -308,6 +308,17 @@ impl<'a> Site<'a> {
         outputs.extend(self.aliases());
         outputs.extend(self.assets());
         outputs.extend(self.static_files());
+        if let Some(backend) = crate::cms::Backend::for_site(self.config) {
+            let strings = self.theme.strings(Lang::Ja);
+            outputs.extend(
+                crate::cms::outputs(self.config, self.data, strings, &backend)
+                    .into_iter()
+                    .map(|(path, bytes)| Output {
+                        path,
+                        payload: Payload::Bytes(bytes),
+                    }),
+            );
+        }
         outputs
     }
 

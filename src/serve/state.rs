@@ -59,6 +59,8 @@ pub struct Settings {
     pub include_drafts: bool,
     /// Language of terminal and overlay messages.
     pub lang: Lang,
+    /// Decap CMS's local proxy, which the editor at `/admin/` talks to.
+    pub editor_proxy: String,
 }
 
 /// Everything loaded from the sources, kept between edits.
@@ -1041,7 +1043,8 @@ fn load(settings: &Settings) -> Result<Sources, Diagnostic> {
             ),
         )
     })?;
-    let config = config::load(root)?;
+    let mut config = config::load(root)?;
+    config.editor_proxy = Some(settings.editor_proxy.clone());
     let theme = theme::load(root, &config.theme)?;
     let env = templates::environment(&theme, &config.base_url)?;
     let (data, data_problems) = data::load(root);
