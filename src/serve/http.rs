@@ -42,7 +42,10 @@ pub fn router(live: Arc<Live>) -> Router {
         .with_state(live.clone())
         .merge(api)
         .layer(middleware::from_fn(inject_script))
-        .layer(CompressionLayer::new())
+        // The preview runs on the editor's own machine: the fastest level
+        // (the default, brotli's best, takes seconds on the web editor's
+        // 5 MB script).
+        .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
         .layer(RequestBodyLimitLayer::new(16 * 1024))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
