@@ -96,6 +96,12 @@ impl Config {
             }
         };
         match map.get("name").and_then(serde_json::Value::as_str) {
+            // Decap's gitea backend has no editorial workflow: a partner's
+            // save would land on the branch with no review.
+            Some("gitea") => Err(Text::new(
+                "name = \"gitea\" では投稿がレビューなしで公開されます。Forgejo なら name = \"forgejo\"、または github か gitlab にしてください",
+                "name = \"gitea\" publishes partners' saves without review (Decap's gitea backend has no editorial workflow): use \"forgejo\" on Forgejo, or github or gitlab",
+            )),
             Some(name) if !name.trim().is_empty() => Ok(Some(map)),
             _ => Err(Text::new(
                 "[extra.cms.backend] に name（github、gitlab、gitea など）を書いてください",

@@ -307,8 +307,9 @@ impl<'a> Site<'a> {
         });
         outputs.extend(self.aliases());
         outputs.extend(self.assets());
-        outputs.extend(self.static_files());
-        if let Some(backend) = crate::cms::Backend::for_site(self.config) {
+        let editor = crate::cms::Backend::for_site(self.config);
+        outputs.extend(self.static_files(editor.is_some()));
+        if let Some(backend) = editor {
             let strings = self.theme.strings(Lang::Ja);
             outputs.extend(
                 crate::cms::outputs(self.config, self.data, strings, &backend)
@@ -1059,10 +1060,13 @@ impl<'a> Site<'a> {
         out
     }
 
-    fn static_files(&self) -> Vec<Output> {
+    /// The theme's static files; the web editor's (`admin/`) only for a
+    /// site that has the editor.
+    fn static_files(&self, with_editor: bool) -> Vec<Output> {
         self.theme
             .static_files
             .iter()
+            .filter(|(name, _)| with_editor || !name.starts_with("admin/"))
             .map(|(name, bytes)| Output {
                 path: name.clone(),
                 payload: Payload::Bytes(bytes.clone()),
