@@ -33,19 +33,18 @@ pub enum Backend {
     /// Decap's `backend` table from `[extra.cms.backend]`, with the
     /// editorial workflow: each save is a branch and a pull request.
     Remote(serde_json::Map<String, Value>),
-    /// `kpot serve`: Decap's local proxy at this URL, writing straight into
-    /// the working copy (review happens when the change is pushed).
-    Local { proxy_url: String },
+    /// `kpot serve`: Decap's local proxy, writing straight into the working
+    /// copy (review happens when the change is pushed), or with the
+    /// editorial workflow on local branches.
+    Local(crate::config::LocalEditor),
 }
 
 impl Backend {
     /// The editor this site gets: the local proxy under `kpot serve`, else
     /// the backend `config.toml` names, else none.
     pub fn for_site(config: &Config) -> Option<Backend> {
-        if let Some(proxy_url) = &config.editor_proxy {
-            return Some(Backend::Local {
-                proxy_url: proxy_url.clone(),
-            });
+        if let Some(local) = &config.local_editor {
+            return Some(Backend::Local(local.clone()));
         }
         config.cms_backend().ok().flatten().map(Backend::Remote)
     }
@@ -112,8 +111,11 @@ pub fn configuration(
             root["backend"] = Value::Object(table.clone());
             root["publish_mode"] = json!("editorial_workflow");
         }
-        Backend::Local { proxy_url } => {
-            root["backend"] = json!({"name": "proxy", "proxy_url": proxy_url, "branch": "main"});
+        Backend::Local(local) => {
+            root["backend"] = json!({"name": "proxy", "proxy_url": local.proxy_url, "branch": "main"});
+            if local.review {
+                root["publish_mode"] = json!("editorial_workflow");
+            }
         }
     }
     root
@@ -304,9 +306,10 @@ mod tests {
     #[test]
     fn the_form_has_exactly_the_fields_the_checker_reads() {
         let (config, data, strings) = site();
-        let backend = Backend::Local {
+        let backend = Backend::Local(crate::config::LocalEditor {
             proxy_url: "http://127.0.0.1:8081/api/v1".into(),
-        };
+            review: false,
+        });
         let generated = configuration(&config, &data, &strings, &backend);
         for (collection, fields) in [("events", schema::EVENT), ("notices", schema::NOTICE)] {
             let form = form_fields(&generated, collection);
@@ -382,7 +385,16 @@ mod tests {
         assert_eq!(generated["publish_mode"], "editorial_workflow");
         config.extra = toml::from_str("[cms.backend]\nrepo = \"o/r\"\n").unwrap();
         assert!(config.cms_backend().is_err());
-        config.editor_proxy = Some("http://127.0.0.1:9/api/v1".into());
-        assert!(matches!(Backend::for_site(&config), Some(Backend::Local { .. })));
+        config.local_editor = Some(crate::config::LocalEditor {
+            proxy_url: "http://127.0.0.1:9/api/v1".into(),
+            review: true,
+        });
+        let Some(local) = Backend::for_site(&config) else {
+            panic!("the local editor")
+        };
+        assert!(matches!(local, Backend::Local(_)));
+        let generated = configuration(&config, &data, &strings, &local);
+        assert_eq!(generated["backend"]["name"], "proxy");
+        assert_eq!(generated["publish_mode"], "editorial_workflow");
     }
 }

@@ -27,10 +27,20 @@ pub struct Config {
     pub languages: BTreeMap<String, LanguageConfig>,
     pub extra: toml::Table,
     /// Set by `kpot serve` (never read from the file): the web editor at
-    /// `/admin/` talks to Decap's local proxy at this URL instead of the
-    /// backend in `[extra.cms.backend]`.
+    /// `/admin/` talks to Decap's local proxy instead of the backend in
+    /// `[extra.cms.backend]`.
     #[serde(skip)]
-    pub editor_proxy: Option<String>,
+    pub local_editor: Option<LocalEditor>,
+}
+
+/// The web editor of `kpot serve`: Decap CMS's local proxy
+/// (`decap-server`) at `proxy_url`, which writes into the working copy, or
+/// with `review` (decap-server's git mode) saves each item on a branch
+/// `cms/<collection>/<slug>` to be reviewed and merged, as on the Git host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalEditor {
+    pub proxy_url: String,
+    pub review: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -55,7 +65,7 @@ impl Default for Config {
             taxonomy_paginate_by: 20,
             languages: BTreeMap::new(),
             extra: toml::Table::new(),
-            editor_proxy: None,
+            local_editor: None,
         }
     }
 }

@@ -156,6 +156,11 @@ struct ServeArgs {
     /// decap-server`, which writes into this working copy).
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8081/api/v1")]
     cms_proxy: String,
+    /// The web editor saves each item on a branch `cms/<collection>/<slug>`
+    /// to be reviewed and published, as on the Git host (run decap-server
+    /// with MODE=git).
+    #[arg(long)]
+    cms_review: bool,
 }
 
 #[derive(Args)]
@@ -231,7 +236,10 @@ fn main() -> ExitCode {
                 include_drafts: args.drafts,
                 now: args.now,
                 lang,
-                editor_proxy: args.cms_proxy,
+                editor: kpot::config::LocalEditor {
+                    proxy_url: args.cms_proxy,
+                    review: args.cms_review,
+                },
             };
             match kpot::serve::run(options) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -1,10 +1,15 @@
 //! The web editor at `/admin/` end to end in a real browser: Decap CMS in
 //! headless Chromium (tests/browser/cms.mjs), its local backend
 //! `decap-server` writing into a copy of the bundled site, and `kpot serve`
-//! serving what it wrote. The partner creates an event through the form,
-//! the file lands in the partner's folder and passes `kpot check`, its page
-//! is served, an edit is served, and a required field left empty is
-//! refused.
+//! serving what it wrote.
+//!
+//! - Directly (decap-server's fs mode): the partner creates an event through
+//!   the form, the file lands in the partner's folder and passes `kpot
+//!   check`, its page is served, an edit is served, and a required field
+//!   left empty is refused.
+//! - Through review (git mode, the editorial workflow of the Git host): the
+//!   save is a branch `cms/events/kip/…` that the pull-request check passes;
+//!   once ready and published it is merged and served.
 //!
 //! Needs Node.js, `/usr/bin/chromium`, playwright-core in
 //! tests/browser/node_modules and decap-server in node_modules (the
@@ -57,8 +62,20 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-#[test]
-fn a_partner_posts_an_event_through_the_web_editor() {
+fn git(site: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .arg("-C")
+        .arg(site)
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+/// A copy of the bundled site, with the editor's local backend and `kpot
+/// serve` running on it, and cms.mjs's report of what the browser did.
+fn run_editor(mode: &str) -> (tempfile::TempDir, serde_json::Value) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     require_tools(repo);
     let site = tempfile::tempdir().unwrap();
@@ -66,9 +83,26 @@ fn a_partner_posts_an_event_through_the_web_editor() {
         common::copy_tree(&repo.join(sub), &site.path().join(sub));
     }
     std::fs::copy(repo.join("config.toml"), site.path().join("config.toml")).unwrap();
+    let review = mode == "review";
+    if review {
+        // decap-server's git mode works in a repository on `main`; it reads
+        // git's list of changed files, which must name files as they are
+        // (not octal-quoted) for the Japanese folder names titles give.
+        git(site.path(), &["init", "--quiet", "-b", "main"]);
+        for (key, value) in [
+            ("user.name", "kpot test"),
+            ("user.email", "test@example.jp"),
+            ("core.quotePath", "false"),
+            ("commit.gpgsign", "false"),
+        ] {
+            git(site.path(), &["config", key, value]);
+        }
+        git(site.path(), &["add", "-A"]);
+        git(site.path(), &["commit", "--quiet", "-m", "the portal"]);
+    }
 
-    // Decap's local backend, writing into the copy (fs mode, as the README
-    // tells editors to run it).
+    // Decap's local backend, writing into the copy (as the README tells
+    // editors to run it).
     let proxy_port = free_port();
     let mut proxy = Killed(
         Command::new("node")
@@ -76,7 +110,7 @@ fn a_partner_posts_an_event_through_the_web_editor() {
             .env("GIT_REPO_DIRECTORY", site.path())
             .env("PORT", proxy_port.to_string())
             .env("BIND_HOST", "127.0.0.1")
-            .env("MODE", "fs")
+            .env("MODE", if review { "git" } else { "fs" })
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -98,6 +132,7 @@ fn a_partner_posts_an_event_through_the_web_editor() {
             .arg(site.path())
             .args(["serve", "--port", "0", "--cms-proxy"])
             .arg(format!("http://127.0.0.1:{proxy_port}/api/v1"))
+            .args(if review { &["--cms-review"][..] } else { &[] })
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -122,9 +157,11 @@ fn a_partner_posts_an_event_through_the_web_editor() {
     let shots = repo.join("target/browser-screenshots");
     let output = Command::new("node")
         .arg(repo.join("tests/browser/cms.mjs"))
+        .arg(mode)
         .arg(format!("http://{address}"))
         .arg(site.path())
         .arg(&shots)
+        .arg(env!("CARGO_BIN_EXE_kpot"))
         .current_dir(repo.join("tests/browser"))
         .output()
         .expect("node runs");
@@ -146,6 +183,26 @@ fn a_partner_posts_an_event_through_the_web_editor() {
             .expect("a report line"),
     )
     .unwrap();
+    (site, report)
+}
+
+/// `kpot check` on the whole site: exit 0, and nothing said about `path`.
+fn assert_checks_clean(site: &Path, path: &str) {
+    let check = Command::new(env!("CARGO_BIN_EXE_kpot"))
+        .arg("--root")
+        .arg(site)
+        .args(["--lang", "en", "check"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&check.stderr).to_string()
+        + &String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{said}");
+    assert!(!said.contains(path), "the new event has problems:\n{said}");
+}
+
+#[test]
+fn a_partner_posts_an_event_through_the_web_editor() {
+    let (site, report) = run_editor("direct");
     // The file is an ordinary partner item: in the partner's folder, named
     // after its date, with the fields the form was given.
     let path = report["created"]["path"].as_str().unwrap();
@@ -175,18 +232,32 @@ fn a_partner_posts_an_event_through_the_web_editor() {
         "tables in Zola's order:\n{text}"
     );
     // And `kpot check` accepts it with the rest of the portal.
-    let check = Command::new(env!("CARGO_BIN_EXE_kpot"))
-        .arg("--root")
-        .arg(site.path())
-        .args(["--lang", "en", "check"])
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&check.stderr).to_string()
-        + &String::from_utf8_lossy(&check.stdout);
-    assert_eq!(check.status.code(), Some(0), "{said}");
-    assert!(!said.contains(path), "the new event has problems:\n{said}");
+    assert_checks_clean(site.path(), path);
     println!(
         "page served {} ms after the file was written; edit served {} ms after it was saved",
         report["created"]["served_ms_after_file"], report["edited"]["served_ms"]
     );
+}
+
+#[test]
+fn a_partners_post_goes_through_review_before_it_is_published() {
+    let (site, report) = run_editor("review");
+    let check = &report["check"];
+    assert_eq!(check["status"], 0, "{check}");
+    let changed: Vec<&str> = check["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        !changed.is_empty()
+            && changed
+                .iter()
+                .all(|c| c.starts_with("content/events/kip/")),
+        "the branch changes only the partner's folder: {changed:?}"
+    );
+    let path = report["published"]["path"].as_str().unwrap();
+    assert!(site.path().join(path).is_file());
+    assert_checks_clean(site.path(), path);
 }

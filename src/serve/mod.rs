@@ -36,9 +36,9 @@ pub struct Options {
     /// Fixed "now", as for `kpot build --now`.
     pub now: Option<String>,
     pub lang: Lang,
-    /// Decap CMS's local proxy (`npx decap-server`), for the editor at
-    /// `/admin/`.
-    pub editor_proxy: String,
+    /// The web editor at `/admin/`: Decap CMS's local proxy (`npx
+    /// decap-server`) and whether saves go through review.
+    pub editor: crate::config::LocalEditor,
 }
 
 /// What the HTTP side reads and the rebuild side writes.
@@ -73,7 +73,7 @@ pub fn run(options: Options) -> Result<(), String> {
         now: options.now.clone(),
         include_drafts: options.include_drafts,
         lang: options.lang,
-        editor_proxy: options.editor_proxy.clone(),
+        editor: options.editor.clone(),
     };
     // The search index lives outside the site: serving never touches the
     // site's own files.

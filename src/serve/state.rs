@@ -59,8 +59,8 @@ pub struct Settings {
     pub include_drafts: bool,
     /// Language of terminal and overlay messages.
     pub lang: Lang,
-    /// Decap CMS's local proxy, which the editor at `/admin/` talks to.
-    pub editor_proxy: String,
+    /// The web editor at `/admin/`.
+    pub editor: crate::config::LocalEditor,
 }
 
 /// Everything loaded from the sources, kept between edits.
@@ -1044,7 +1044,7 @@ fn load(settings: &Settings) -> Result<Sources, Diagnostic> {
         )
     })?;
     let mut config = config::load(root)?;
-    config.editor_proxy = Some(settings.editor_proxy.clone());
+    config.local_editor = Some(settings.editor.clone());
     let theme = theme::load(root, &config.theme)?;
     let env = templates::environment(&theme, &config.base_url)?;
     let (data, data_problems) = data::load(root);

@@ -2,23 +2,34 @@
 // headless Chromium, its local proxy (decap-server) writing into the site,
 // and `kpot serve` showing the result. Run by tests/cms_browser.rs:
 //
-//   node cms.mjs http://127.0.0.1:PORT SITE_DIR SCREENSHOT_DIR
+//   node cms.mjs direct http://127.0.0.1:PORT SITE_DIR SCREENSHOT_DIR
+//   node cms.mjs review http://127.0.0.1:PORT SITE_DIR SCREENSHOT_DIR KPOT
 //
-// Steps: log in (local mode), open a new event, see the Japanese labels,
-// fill the form (a date picker, the organizer and a category chosen from
-// lists), see the preview in the portal's stylesheet, publish; the Markdown
-// file appears in the partner's folder and its page is served; edit the
-// venue and see the edit served; try to publish with the title empty and
-// see the form refuse. Prints one JSON line (`cms.mjs report: {...}`) that
-// the Rust side asserts on, then `cms.mjs: all passed`.
+// direct (decap-server's fs mode): log in, open a new event, see the
+// Japanese labels, fill the form (a date picker, the organizer and a
+// category chosen from lists), see the preview in the portal's stylesheet,
+// publish; the Markdown file appears in the partner's folder and its page
+// is served; edit the venue and see the edit served; try to publish with
+// the title empty and see the form refuse.
+//
+// review (git mode, the editorial workflow as on the Git host): save a new
+// event; it is a branch cms/events/… and not yet in the working copy; the
+// pull-request check (`kpot check --owner kip --format github` on the
+// branch's files, as docs/ci runs it) passes; move it to レビュー中 and
+// 準備完了 and publish; it is merged and its page is served.
+//
+// Prints one JSON line (`cms.mjs report: {...}`) that the Rust side asserts
+// on, then `cms.mjs: all passed`.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launch } from "./chromium.mjs";
 
-const [base, site, shots] = process.argv.slice(2);
-if (!base || !site || !shots) {
-  console.error("usage: node cms.mjs BASE_URL SITE_DIR SCREENSHOT_DIR");
+const [mode, base, site, shots, kpot] = process.argv.slice(2);
+if (!["direct", "review"].includes(mode) || !base || !site || !shots || (mode === "review" && !kpot)) {
+  console.error("usage: node cms.mjs direct|review BASE_URL SITE_DIR SCREENSHOT_DIR [KPOT]");
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
@@ -74,15 +85,28 @@ try {
     if (m.type() === "error" && !/favicon|404/.test(m.text())) errors.push(m.text());
   });
 
+  // Decap asks before publishing (window.confirm): the partner agrees.
+  page.on("dialog", (dialog) => dialog.accept());
+
   await page.goto(`${base}/admin/`);
   await page.getByRole("button", { name: "ログイン" }).click();
   await page.getByText("イベント", { exact: true }).first().waitFor();
-  step("logged in (local backend)");
-  await page.screenshot({ path: join(shots, "cms-collections-1280.png") });
+  step(`logged in (local backend, ${mode})`);
+  const ja = (label) => page.getByLabel(label, { exact: true }).first();
+  if (mode === "review") await review(page, ja);
+  else await direct(page, ja);
+  report.errors = errors;
+  if (errors.length) throw new Error(`errors in the page: ${errors.join("\n")}`);
+} finally {
+  await context.close();
+}
+console.log(`cms.mjs report: ${JSON.stringify(report)}`);
+console.log("cms.mjs: all passed");
 
+async function direct(page, ja) {
+  await page.screenshot({ path: join(shots, "cms-collections-1280.png") });
   const before = bundles();
   await page.goto(`${base}/admin/#/collections/events/new`);
-  const ja = (label) => page.getByLabel(label, { exact: true }).first();
   await ja("タイトル").waitFor();
   const labels = await page.locator("label").allInnerTexts();
   for (const label of ["タイトル", "掲載日", "開始日時", "開催形式", "主催の機関", "本文"]) {
@@ -191,10 +215,75 @@ try {
   }
   step("an empty required field is refused");
   report.refused = true;
-  report.errors = errors;
-  if (errors.length) throw new Error(`errors in the page: ${errors.join("\n")}`);
-} finally {
-  await context.close();
 }
-console.log(`cms.mjs report: ${JSON.stringify(report)}`);
-console.log("cms.mjs: all passed");
+
+function git(...args) {
+  return execFileSync("git", ["-C", site, ...args], { encoding: "utf8" }).trim();
+}
+
+async function review(page, ja) {
+  await page.goto(`${base}/admin/#/collections/events/new`);
+  await ja("タイトル").waitFor();
+  await ja("タイトル").fill("オンライン商談会 2027");
+  await ja("開始日時").fill("2027-05-20T14:00");
+  await ja("開催形式").click();
+  await page.getByRole("option", { name: "オンライン", exact: true }).click();
+  await ja("オンライン参加の URL (任意)").fill("https://example.jp/online");
+  await ja("主催の機関").click();
+  await page.getByRole("option", { name: "公益財団法人神奈川産業振興センター" }).click();
+  await page.locator("[contenteditable=true]").first().click();
+  await page.keyboard.type("オンラインで商談を行います。");
+  await page.getByRole("button", { name: "保存", exact: true }).click();
+  await page.getByRole("button", { name: "ステータス: 下書き" }).waitFor();
+  // The save is a branch of its own, not a change of the working copy.
+  const branches = git("branch", "--list", "cms/*", "--format=%(refname:short)").split("\n").filter(Boolean);
+  if (branches.length !== 1 || !branches[0].startsWith("cms/events/kip/")) {
+    throw new Error(`expected one cms/events/kip/… branch: ${branches}`);
+  }
+  const branch = branches[0];
+  const changed = git("diff", "--name-only", `main...${branch}`).split("\n").filter(Boolean);
+  if (git("status", "--porcelain", "content").length) throw new Error("the save changed the working copy");
+  step("saved as a branch for review", { branch, changed });
+
+  // The pull request's check, as docs/ci runs it, on the branch.
+  const checkout = mkdtempSync(join(tmpdir(), "kpot-cms-branch-"));
+  rmSync(checkout, { recursive: true });
+  git("worktree", "add", "--quiet", checkout, branch);
+  const check = spawnSync(
+    kpot,
+    ["--root", checkout, "--lang", "en", "check", "--format", "github", "--owner", "kip", "--changed", ...changed],
+    { encoding: "utf8" },
+  );
+  git("worktree", "remove", "--force", checkout);
+  report.check = { status: check.status, stdout: check.stdout, stderr: check.stderr, changed };
+  if (check.status !== 0) throw new Error(`kpot check on the branch failed:\n${check.stdout}${check.stderr}`);
+  step("the pull-request check passes on the branch");
+
+  await page.getByRole("button", { name: "ステータス: 下書き" }).click();
+  await page.getByRole("menuitem", { name: "レビュー中" }).click();
+  await page.getByRole("button", { name: "ステータス: レビュー中" }).click();
+  await page.getByRole("menuitem", { name: "準備完了" }).click();
+  await page.getByRole("button", { name: "ステータス: 準備完了" }).waitFor();
+  await page.screenshot({ path: join(shots, "cms-review-ready-1280.png") });
+  step("moved to レビュー中, then 準備完了");
+
+  await page.getByRole("button", { name: "公開", exact: true }).click();
+  await page.getByRole("menuitem", { name: "公開する" }).click();
+  const file = await until("the merged file in the working copy", () => {
+    const folder = bundles().find((b) => b.endsWith("オンライン商談会-2027"));
+    return folder && existsSync(join(partnerFolder, folder, "index.ja.md")) ? folder : null;
+  });
+  // decap-server merges the branch, then deletes it.
+  await until("the merged branch removed", () => git("branch", "--list", "cms/*") === "");
+  const slug = file.value.replace(/^\d{4}-\d{2}-\d{2}-/, "");
+  const url = `${base}/events/kip/${encodeURIComponent(slug)}/`;
+  const served = await until("the published page served", async () => {
+    const html = await fetchText(url);
+    return html && html.includes("オンライン商談会 2027");
+  });
+  step("published: merged and served", { url, served_ms: served.ms });
+  report.published = {
+    path: `content/events/kip/${file.value}/index.ja.md`,
+    log: git("log", "--format=%s", "-3"),
+  };
+}
