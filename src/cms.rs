@@ -78,6 +78,7 @@ fn page(config: &Config, strings: &BTreeMap<String, String>) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"robots\" content=\"noindex\">\n<title>{title}</title>\n\
          <link href=\"/admin/config.yml\" type=\"text/yaml\" rel=\"cms-config-url\">\n\
+         <link href=\"/admin/kpot-cms.css\" rel=\"stylesheet\">\n\
          </head>\n<body>\n<noscript><p>{noscript}</p></noscript>\n\
          <script type=\"module\" src=\"{KPOT_SCRIPT}\"></script>\n\
          </body>\n</html>\n",

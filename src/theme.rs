@@ -35,6 +35,7 @@ macro_rules! embedded {
 pub const EMBEDDED: &[(&str, &[u8])] = embedded![
     "i18n/en.toml",
     "i18n/ja.toml",
+    "static/admin/kpot-cms.css",
     "static/admin/kpot-cms.js",
     "static/kpot.css",
     "static/kpot.js",

@@ -133,6 +133,13 @@ async function direct(page, ja) {
   await page.locator("[contenteditable=true]").first().click();
   await page.keyboard.type("受発注の商談を一対一で行います。");
   step("form filled");
+  // On a phone the columns stack: nothing scrolls sideways.
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.screenshot({ path: join(shots, "cms-event-form-360.png") });
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  if (width > 360) throw new Error(`the form is ${width} px wide on a 360 px phone`);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  step("the form fits a 360 px phone", { scroll_width: width });
 
   // The preview pane draws the entry with the portal's stylesheet.
   await page.getByTitle("プレビュー表示を切り替える").click();
@@ -146,9 +153,6 @@ async function direct(page, ja) {
   if (!facts.includes("横浜産業貿易センター")) throw new Error(`preview facts: ${facts}`);
   step("preview in the portal's stylesheet", { stylesheets: sheets });
   await page.screenshot({ path: join(shots, "cms-event-form-1280.png") });
-  await page.setViewportSize({ width: 360, height: 740 });
-  await page.screenshot({ path: join(shots, "cms-event-form-360.png") });
-  await page.setViewportSize({ width: 1280, height: 800 });
   await page.getByTitle("プレビュー表示を切り替える").click();
 
   await page.getByRole("button", { name: "公開" }).click();

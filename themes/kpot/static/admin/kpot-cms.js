@@ -74,6 +74,17 @@ function text(value) {
   return String(value);
 }
 
+/** `2027-03-10T13:30:00+09:00` as the portal writes it: 2027年3月10日 13:30. */
+function when(value, withTime) {
+  const date = new Date(withTime ? value : `${value}T00:00:00+09:00`);
+  if (Number.isNaN(date.getTime())) return value;
+  return new Intl.DateTimeFormat("ja-JP", {
+    dateStyle: "long",
+    timeStyle: withTime ? "short" : undefined,
+    timeZone: "Asia/Tokyo",
+  }).format(date);
+}
+
 function setUp(CMS, h) {
   CMS.registerCustomFormat("kpot-toml", "md", { fromFile, toFile });
   CMS.registerPreviewStyle("/kpot.css");
@@ -89,6 +100,7 @@ function setUp(CMS, h) {
       if (SKIP.has(name) || field.get("widget") === "hidden") return;
       let value = text(data.get(name));
       if (!value) return;
+      if (field.get("widget") === "datetime") value = when(value, field.get("time_format") !== false);
       const options = field.get("options");
       if (options) {
         options.forEach((o) => {
