@@ -105,6 +105,7 @@ pub fn configuration(
         "collections": [
             collection("events", "content/events", schema::EVENT, data, strings),
             collection("notices", "content/notices", schema::NOTICE, data, strings),
+            collection("programs", "content/programs", schema::PROGRAM, data, strings),
         ],
     });
     match backend {
@@ -122,9 +123,10 @@ pub fn configuration(
     root
 }
 
-/// One folder collection: a partner's item is saved as a page bundle
-/// `<folder>/<organizer>/<date>-<slug>/index.ja.md` (and `index.en.md`),
-/// with its images beside it. The form's data is flat; the editor's
+/// One folder collection: a partner's event or notice is saved as a page
+/// bundle `<folder>/<organizer>/<date>-<slug>/index.ja.md` (and
+/// `index.en.md`), with its images beside it; a standing program (the
+/// editors' own) as `content/programs/<slug>/index.ja.md`. The form's data is flat; the editor's
 /// `kpot-toml` format (`kpot-cms.js`) puts the item's fields under
 /// `[extra]` and its terms under `[taxonomies]`.
 fn collection(
@@ -163,7 +165,11 @@ fn collection(
         "extension": "md",
         // Decap's own {{year}} … are the UTC date; `date` is the one the
         // partner chose, as `kpot new` and Zola put it in front of a name.
-        "path": "{{organizer}}/{{date}}-{{slug}}/index",
+        "path": if name == "programs" {
+            "{{slug}}/index"
+        } else {
+            "{{organizer}}/{{date}}-{{slug}}/index"
+        },
         "media_folder": "",
         "public_folder": "",
         "filter": {"field": "draft", "value": false},
@@ -245,6 +251,8 @@ pub fn string_keys() -> Vec<String> {
         "cms_collection_events_singular",
         "cms_collection_notices",
         "cms_collection_notices_singular",
+        "cms_collection_programs",
+        "cms_collection_programs_singular",
         "cms_field_title",
         "cms_hint_title",
         "cms_field_description",
@@ -259,7 +267,7 @@ pub fn string_keys() -> Vec<String> {
     ]
     .map(String::from)
     .to_vec();
-    for field in schema::EVENT.iter().chain(schema::NOTICE) {
+    for field in schema::EVENT.iter().chain(schema::NOTICE).chain(schema::PROGRAM) {
         keys.push(format!("cms_field_{}", field.key));
         keys.push(format!("cms_hint_{}", field.key));
         if let Kind::Choice(values) = field.kind {
@@ -312,7 +320,11 @@ mod tests {
             review: false,
         });
         let generated = configuration(&config, &data, &strings, &backend);
-        for (collection, fields) in [("events", schema::EVENT), ("notices", schema::NOTICE)] {
+        for (collection, fields) in [
+            ("events", schema::EVENT),
+            ("notices", schema::NOTICE),
+            ("programs", schema::PROGRAM),
+        ] {
             let form = form_fields(&generated, collection);
             let names: Vec<&str> = form.iter().map(|f| f["name"].as_str().unwrap()).collect();
             let keys: Vec<&str> = schema::keys(fields).collect();
