@@ -369,6 +369,24 @@ fn incremental_rebuilds_match_a_clean_build() {
     serve.handled(&["2026-12-01-new-seminar.md"]);
     assert_same_as_build(&serve, root);
 
+    // A new partner's first page, in a folder without `_index.md`: the
+    // folder gets its list as in a build, and loses it with its last page.
+    let first = "content/events/igren/2026-12-02-first-seminar.md";
+    std::fs::create_dir_all(root.join("content/events/igren")).unwrap();
+    std::fs::write(
+        root.join(first),
+        new_page
+            .replace("新しく加えたセミナー", "イグレンの最初のセミナー")
+            .replace("organizer = \"kip\"", "organizer = \"igren\""),
+    )
+    .unwrap();
+    serve.handled(&["2026-12-02-first-seminar.md"]);
+    assert_eq!(serve.get("/events/igren/").0, 200);
+    assert_same_as_build(&serve, root);
+    std::fs::remove_file(root.join(first)).unwrap();
+    serve.handled(&["2026-12-02-first-seminar.md"]);
+    assert_same_as_build(&serve, root);
+
     // 3. An atomic save of a page other pages link to.
     let linked = std::fs::read_to_string(root.join("content/programs/expert-dispatch.md")).unwrap();
     atomic_save(
