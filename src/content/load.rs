@@ -451,6 +451,13 @@ fn load_text(path: &Path, display: &Path, rel: &str, name: &FileName, text: &str
         ),
     );
     diagnostics.extend(reader.finish(false));
+    // Reported even when the fields below fail, so one run names everything.
+    diagnostics.extend(super::skeleton::check(
+        section_type,
+        &display,
+        &body,
+        body_line,
+    ));
 
     let kind = match section_type {
         SectionType::Other => {

@@ -4,6 +4,7 @@ pub mod fields;
 pub mod frontmatter;
 pub mod load;
 pub mod model;
+pub mod skeleton;
 
 pub use load::{Content, LoadOptions, load};
 pub use model::*;
