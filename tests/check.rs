@@ -1006,6 +1006,58 @@ fn the_skeleton_body_fails_check_until_it_is_written() {
         .says("3 errors");
 }
 
+/// Issue 15: `regions = ["川崎市"]` made `/regions/川崎市/` beside
+/// `/regions/kawasaki/`. A listed term may be written by slug, label or
+/// alias; anything else is an error with the closest name as the hint.
+#[test]
+fn terms_must_be_listed_and_aliases_map_to_their_term() {
+    let site = Site::portal();
+    site.file(
+        "data/taxonomies.yaml",
+        "categories:\n  - {slug: startups, ja: 創業, en: Startups}\nregions:\n  - {slug: kawasaki, ja: 川崎, en: Kawasaki, aliases: [川崎市]}\n  - {slug: yokohama, ja: 横浜, en: Yokohama}\n",
+    );
+    let tagged = |regions: &str| {
+        format!(
+            "+++\ntitle = \"商談会\"\n[taxonomies]\ncategories = [\"創業\"]\nregions = [{regions}]\n[extra]\nstart = 2027-02-15\nformat = \"online\"\norganizer = \"kip\"\n+++\n本文\n"
+        )
+    };
+    site.file(EVENT, &tagged("\"川崎市\", \"Yokohama\""));
+    site.check(&[]).code(0);
+    site.build(&["--now", "2027-01-10"]).ok();
+    assert!(site.read("regions/kawasaki/index.html").contains("商談会"));
+    assert!(site.read("regions/yokohama/index.html").contains("商談会"));
+    assert!(
+        site.read("en/regions/kawasaki/index.html")
+            .contains("Kawasaki")
+    );
+    assert!(!site.has("regions/川崎市/index.html"));
+
+    site.file(EVENT, &tagged("\"川崎氏\""));
+    site.check(&[])
+        .code(1)
+        .says("content/events/kip/a.md:5:1: error: [taxonomies.regions] `川崎氏` is not one of the regions in data/taxonomies.yaml")
+        .says("help: did you mean `川崎`?");
+    site.kpot(&["check"])
+        .code(1)
+        .says("`川崎氏` は data/taxonomies.yaml の地域にありません");
+    site.file(EVENT, &tagged("\"東京\""));
+    site.check(&[])
+        .code(1)
+        .says("`東京` is not one of the regions")
+        .says("help: the regions are: Kawasaki, Yokohama");
+    site.build(&["--now", "2027-01-10"]).code(1);
+
+    // A name may stand for one term only.
+    site.file(EVENT, &tagged("\"川崎\""));
+    site.file(
+        "data/taxonomies.yaml",
+        "regions:\n  - {slug: kawasaki, ja: 川崎, en: Kawasaki, aliases: [川崎市]}\n  - {slug: kawasaki-city, ja: 川崎市, en: Kawasaki City}\n",
+    );
+    site.check(&[])
+        .code(1)
+        .says("in regions, `川崎市` names both kawasaki and kawasaki-city");
+}
+
 // ---------------------------------------------------------------------------
 // Robustness
 // ---------------------------------------------------------------------------

@@ -359,7 +359,7 @@ fn incremental_rebuilds_match_a_clean_build() {
         .replace("start = 2021-01-18", "start = 2026-12-01")
         .replace(
             "categories = [\"販路開拓\"]",
-            "categories = [\"販路開拓\", \"新分類\"]",
+            "categories = [\"販路開拓\", \"異業種交流\"]",
         );
     std::fs::write(
         root.join("content/events/kip/2026-12-01-new-seminar.md"),
