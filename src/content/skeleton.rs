@@ -107,6 +107,9 @@ pub fn check(
         return Vec::new();
     };
     let mut problems = placeholders(&skeleton, display, body, body_line);
+    if !may_have_headings(&skeleton, body) {
+        return problems;
+    }
     for (heading, line) in empty_headings(&skeleton, body) {
         problems.push(
             Diagnostic::error(
@@ -175,6 +178,21 @@ fn placeholders(
         );
     }
     problems
+}
+
+/// Whether a line could be one of the skeleton's headings (`## 内容`, with
+/// closing `#`s or `{#id}`, or the text line of a setext heading): most
+/// bodies have none and need no second Markdown parse, which a 50,000-page
+/// site would feel.
+fn may_have_headings(skeleton: &Skeleton, body: &str) -> bool {
+    body.lines().any(|line| {
+        let text = line.trim().trim_start_matches('#').trim_end_matches('#');
+        let text = match text.rsplit_once(" {") {
+            Some((before, attributes)) if attributes.ends_with('}') => before,
+            _ => text,
+        };
+        skeleton.headings.iter().any(|h| h.title == text.trim())
+    })
 }
 
 /// The skeleton's headings that have nothing under them before the next
@@ -271,6 +289,19 @@ mod tests {
         // no skeleton.
         assert_eq!(lines(SectionType::Events, "## 参考\n").len(), 0);
         assert_eq!(lines(SectionType::Programs, "## 内容\n").len(), 0);
+    }
+
+    #[test]
+    fn headings_in_every_markdown_form_are_found() {
+        for body in [
+            "## 内容 ##\n\n## 参考\n資料\n",
+            "## 内容 {#detail}\n## 参考\n資料\n",
+            "内容\n----\n\n参考\n----\n資料\n",
+        ] {
+            let found = lines(SectionType::Events, body);
+            assert_eq!(found, vec![(10, found[0].1.clone())], "{body}");
+            assert!(found[0].1.contains("「内容」"), "{body}");
+        }
     }
 
     #[test]
