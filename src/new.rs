@@ -112,10 +112,7 @@ pub fn run(options: &NewOptions) -> Result<Written, NewError> {
         Kind::Event => SectionType::Events,
         Kind::Notice => SectionType::Notices,
     };
-    let notes = skeleton::of(section)
-        .map(|s| body_note(&s))
-        .into_iter()
-        .collect();
+    let notes = skeleton::of(section).map(body_note).into_iter().collect();
     std::fs::create_dir_all(&folder).map_err(|err| cannot_write(&folder, &err))?;
     let rel = PathBuf::from(format!("{folder_rel}/{slug}.md"));
     let path = root.join(&rel);

@@ -10,6 +10,7 @@ use super::SectionType;
 use crate::diagnostics::{Diagnostic, Text};
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
 use std::path::Path;
+use std::sync::LazyLock;
 
 /// A heading the skeleton writes, which must have something under it.
 pub struct RequiredHeading {
@@ -33,9 +34,19 @@ const PLACEHOLDER_END: &str = "（Markdown）。最初の段落が一覧に表�
 
 /// The skeleton of events or notices; none for other sections (`kpot new`
 /// writes only these two).
-pub fn of(section: SectionType) -> Option<Skeleton> {
+pub fn of(section: SectionType) -> Option<&'static Skeleton> {
+    let [events, notices] = &*SKELETONS;
     match section {
-        SectionType::Events => Some(Skeleton {
+        SectionType::Events => Some(events),
+        SectionType::Notices => Some(notices),
+        SectionType::Programs | SectionType::Other => None,
+    }
+}
+
+/// Made once: every event and notice loaded is checked against them.
+static SKELETONS: LazyLock<[Skeleton; 2]> = LazyLock::new(|| {
+    [
+        Skeleton {
             placeholder: "ここにイベントの内容を書きます",
             instead: Text::new(
                 "イベントの概要（何を、誰向けに）",
@@ -57,8 +68,8 @@ pub fn of(section: SectionType) -> Option<Skeleton> {
                     ),
                 },
             ],
-        }),
-        SectionType::Notices => Some(Skeleton {
+        },
+        Skeleton {
             placeholder: "ここに募集の内容を書きます",
             instead: Text::new(
                 "募集の概要（何に使えるか、いくらまでか）",
@@ -74,10 +85,9 @@ pub fn of(section: SectionType) -> Option<Skeleton> {
                     what: Text::new("申請の手順と提出先", "how and where to apply"),
                 },
             ],
-        }),
-        SectionType::Programs | SectionType::Other => None,
-    }
-}
+        },
+    ]
+});
 
 impl Skeleton {
     /// The body `kpot new` writes below the front matter.
@@ -106,11 +116,11 @@ pub fn check(
     let Some(skeleton) = of(section) else {
         return Vec::new();
     };
-    let mut problems = placeholders(&skeleton, display, body, body_line);
-    if !may_have_headings(&skeleton, body) {
+    let mut problems = placeholders(skeleton, display, body, body_line);
+    if !may_have_headings(skeleton, body) {
         return problems;
     }
-    for (heading, line) in empty_headings(&skeleton, body) {
+    for (heading, line) in empty_headings(skeleton, body) {
         problems.push(
             Diagnostic::error(
                 display,
@@ -146,6 +156,10 @@ fn placeholders(
         .map(|s| s.placeholder)
         .collect();
     let mut problems = Vec::new();
+    // Nearly every body has none: one search each, not one per line.
+    if !sentences.iter().any(|s| body.contains(s)) {
+        return problems;
+    }
     for (index, line) in body.lines().enumerate() {
         let Some((at, sentence)) = sentences
             .iter()
