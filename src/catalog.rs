@@ -219,12 +219,13 @@ pub fn build(content: &Content) -> (Catalog, Vec<Diagnostic>) {
     (catalog, diagnostics)
 }
 
+/// The `_index.md` of a section, or its folder when it has none (a partner
+/// folder without one), so a clash names something the partner can find.
 fn section_display(section: &Section) -> std::path::PathBuf {
-    section
-        .source
-        .as_ref()
-        .map(|s| s.display.clone())
-        .unwrap_or_default()
+    section.source.as_ref().map_or_else(
+        || std::path::Path::new("content").join(&section.path),
+        |s| s.display.clone(),
+    )
 }
 
 fn claim(
@@ -397,7 +398,7 @@ pub fn section_pages(content: &Content, folder: &str) -> Vec<usize> {
                 if current == folder {
                     return true;
                 }
-                if !transparent.contains(current) {
+                if !transparent.contains(current) && !lists_in_parent(current) {
                     return false;
                 }
                 current = match current.rsplit_once('/') {
@@ -409,6 +410,17 @@ pub fn section_pages(content: &Content, folder: &str) -> Vec<usize> {
         })
         .map(|(i, _)| i)
         .collect()
+}
+
+/// Below `events/`, `notices/` and `programs/` every folder lists its pages
+/// in its parent, whether it has an `_index.md` or not and whatever that
+/// says: the home page and the organization pages show every typed item, so
+/// `/events/`, `/notices/` and `/programs/` must list them too.
+fn lists_in_parent(folder: &str) -> bool {
+    matches!(
+        folder.split_once('/'),
+        Some(("events" | "notices" | "programs", _))
+    )
 }
 
 /// The metadata a section shows in a language.

@@ -83,6 +83,19 @@ pub struct Term {
     pub slug: String,
     pub ja: String,
     pub en: String,
+    /// Other names partners write for the term (川崎市 for 川崎): they map
+    /// to it instead of making a term of their own.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+impl Term {
+    /// Every way the term may be written in front matter.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        [self.slug.as_str(), self.ja.as_str(), self.en.as_str()]
+            .into_iter()
+            .chain(self.aliases.iter().map(String::as_str))
+    }
 }
 
 #[derive(Deserialize)]
@@ -111,16 +124,19 @@ impl Data {
         self.organizations.iter().find(|o| o.id == id)
     }
 
-    /// A term written as its slug, its Japanese or its English label maps to
-    /// one slug and the label of `lang`; an unlisted term is slugified as
-    /// Zola would and keeps its text as label.
+    /// The listed term that `written` names (its slug, a label or an alias).
+    pub fn term(&self, taxonomy: &str, written: &str) -> Option<&Term> {
+        self.taxonomies
+            .get(taxonomy)?
+            .iter()
+            .find(|t| t.names().any(|name| name == written))
+    }
+
+    /// A term written as its slug, its Japanese or its English label or an
+    /// alias maps to one slug and the label of `lang`; an unlisted term is
+    /// slugified as Zola would and keeps its text as label.
     pub fn resolve_term(&self, taxonomy: &str, written: &str, lang: Lang) -> (String, String) {
-        let found = self.taxonomies.get(taxonomy).and_then(|terms| {
-            terms
-                .iter()
-                .find(|t| t.slug == written || t.ja == written || t.en == written)
-        });
-        match found {
+        match self.term(taxonomy, written) {
             Some(term) => (
                 term.slug.clone(),
                 match lang {
@@ -362,6 +378,7 @@ fn validate(root: &Path, data: &Data, diagnostics: &mut Vec<Diagnostic>) {
             );
         }
     }
+    validate_terms(root, data, diagnostics);
     let councils = display_path(root, &root.join("data/councils.yaml"));
     let mut seen = HashSet::new();
     for council in &data.councils {
@@ -397,6 +414,41 @@ fn validate(root: &Path, data: &Data, diagnostics: &mut Vec<Diagnostic>) {
                 )
                 .field("prefecture"),
             );
+        }
+    }
+}
+
+/// A name (slug, label or alias) may stand for one term only: otherwise a
+/// page's term would depend on the order of the list.
+fn validate_terms(root: &Path, data: &Data, diagnostics: &mut Vec<Diagnostic>) {
+    let file = display_path(root, &root.join("data/taxonomies.yaml"));
+    for (taxonomy, terms) in &data.taxonomies {
+        let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
+        for term in terms {
+            let mut own: HashSet<&str> = HashSet::new();
+            for name in term.names() {
+                if !own.insert(name) {
+                    continue;
+                }
+                if let Some(other) = owner.insert(name, &term.slug) {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            &file,
+                            Text::new(
+                                format!(
+                                    "{taxonomy} の `{name}` が {other} と {} の両方にあります",
+                                    term.slug
+                                ),
+                                format!(
+                                    "in {taxonomy}, `{name}` names both {other} and {}",
+                                    term.slug
+                                ),
+                            ),
+                        )
+                        .field(format!("{taxonomy}.{}", term.slug)),
+                    );
+                }
+            }
         }
     }
 }

@@ -70,7 +70,9 @@ pub trait LinkResolver {
 
 pub const MORE_MARKER: &str = "<!-- more -->";
 
-fn options() -> Options {
+/// The Markdown extensions kpot renders with (shared with
+/// [`crate::content::skeleton`], which must read headings as they render).
+pub(crate) fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH

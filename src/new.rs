@@ -8,6 +8,7 @@
 use crate::check::owner;
 use crate::content::frontmatter;
 use crate::content::load::{parse_file_name, slugify};
+use crate::content::{SectionType, skeleton};
 use crate::diagnostics::Text;
 use crate::when::{self, When};
 use std::collections::BTreeSet;
@@ -107,13 +108,11 @@ pub fn run(options: &NewOptions) -> Result<Written, NewError> {
         Kind::Event => event(options, &slug, today),
         Kind::Notice => notice(options, &slug, today),
     };
-    let mut notes = Vec::new();
-    if !folder.join("_index.md").exists() {
-        notes.push(Text::new(
-            format!("注意: {folder_rel}/_index.md がありません。掲載の前に K-POT 編集担当がフォルダを用意します"),
-            format!("note: {folder_rel}/_index.md does not exist yet; the K-POT editors set the folder up before publishing"),
-        ));
-    }
+    let section = match options.kind {
+        Kind::Event => SectionType::Events,
+        Kind::Notice => SectionType::Notices,
+    };
+    let notes = skeleton::of(section).map(body_note).into_iter().collect();
     std::fs::create_dir_all(&folder).map_err(|err| cannot_write(&folder, &err))?;
     let rel = PathBuf::from(format!("{folder_rel}/{slug}.md"));
     let path = root.join(&rel);
@@ -267,6 +266,34 @@ fn value(given: &Option<String>) -> String {
     quoted(given.as_deref().unwrap_or(""))
 }
 
+/// Tells the partner that the body must be written too: `kpot check`
+/// reports the sample sentence and the empty headings until it is.
+fn body_note(skeleton: &skeleton::Skeleton) -> Text {
+    let titles: Vec<String> = skeleton
+        .headings
+        .iter()
+        .map(|h| format!("「{}」", h.title))
+        .collect();
+    Text::new(
+        format!(
+            "本文の見本の文（{}…）を書き換え、見出し{}の下を書いてください。",
+            skeleton.placeholder,
+            titles.join("")
+        ),
+        format!(
+            "replace the sample sentence ({}…) and write under the headings {}.",
+            skeleton.placeholder,
+            titles.join(" ")
+        ),
+    )
+}
+
+/// The body below the front matter: a sample sentence and the headings to
+/// fill in, which `kpot check` reports until they are replaced.
+fn skeleton_body(section: SectionType) -> String {
+    skeleton::of(section).map_or_else(String::new, |s| s.body())
+}
+
 /// The lines every page starts with.
 fn page_head(options: &NewOptions, slug: &str, today: chrono::NaiveDate) -> String {
     format!(
@@ -328,13 +355,6 @@ event_status = "scheduled"
 # 問い合わせ先（電話番号やメールアドレス）/ Contact
 contact = ""
 +++
-ここにイベントの内容を書きます（Markdown）。最初の段落が一覧に表示されます。
-
-<!-- more -->
-
-## 内容
-
-## 申込方法
 "#,
         start = value(&options.start),
         end = value(&options.end),
@@ -342,6 +362,7 @@ contact = ""
         venue = value(&options.venue),
         org = quoted(&options.org),
     );
+    out.push_str(&skeleton_body(SectionType::Events));
     out
 }
 
@@ -364,18 +385,12 @@ organizer = {org}
 # 公式ページの URL（https:// から）/ Official page
 official_url = ""
 +++
-ここに募集の内容を書きます（Markdown）。最初の段落が一覧に表示されます。
-
-<!-- more -->
-
-## 対象
-
-## 申請方法
 "#,
         opens = value(&options.opens),
         closes = value(&options.closes),
         org = quoted(&options.org),
     );
+    out.push_str(&skeleton_body(SectionType::Notices));
     out
 }
 

@@ -57,6 +57,7 @@ pub fn references(content: &Content, data: &Data) -> Vec<Diagnostic> {
                 }
             }
         }
+        diagnostics.extend(unknown_terms(page, data));
         for name in page.meta.taxonomies.keys() {
             if !PAGE_TAXONOMIES.contains(&name.as_str()) {
                 let mut d = Diagnostic::warning(
@@ -78,6 +79,75 @@ pub fn references(content: &Content, data: &Data) -> Vec<Diagnostic> {
         }
     }
     diagnostics
+}
+
+/// Terms of `categories` and `regions` must be listed in
+/// `data/taxonomies.yaml` (by slug, label or alias): an unlisted one would
+/// quietly open a term page of its own (`/regions/川崎市/` beside
+/// `/regions/kawasaki/`). A taxonomy the file does not list takes any term.
+fn unknown_terms(page: &crate::content::Page, data: &Data) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for taxonomy in PAGE_TAXONOMIES {
+        let (Some(written), Some(terms)) = (
+            page.meta.taxonomies.get(taxonomy),
+            data.taxonomies.get(taxonomy),
+        ) else {
+            continue;
+        };
+        for value in written {
+            if data.term(taxonomy, value).is_some() {
+                continue;
+            }
+            let line = line_of_key(&page.source.path, taxonomy);
+            diagnostics.push(
+                Diagnostic::error(
+                    &page.source.display,
+                    Text::new(
+                        format!(
+                            "`{value}` は data/taxonomies.yaml の{}にありません",
+                            taxonomy_ja(taxonomy)
+                        ),
+                        format!("`{value}` is not one of the {taxonomy} in data/taxonomies.yaml"),
+                    ),
+                )
+                .at(line, 1)
+                .field(format!("taxonomies.{taxonomy}"))
+                .help(term_hint(taxonomy, value, terms)),
+            );
+        }
+    }
+    diagnostics
+}
+
+fn taxonomy_ja(taxonomy: &str) -> &'static str {
+    if taxonomy == "regions" {
+        "地域"
+    } else {
+        "分野"
+    }
+}
+
+/// The closest listed name, or else the terms there are.
+fn term_hint(taxonomy: &str, value: &str, terms: &[crate::data::Term]) -> Text {
+    if let Some(hint) = suggest(value, terms.iter().flat_map(|t| t.names())) {
+        return Text::new(
+            format!("`{hint}` ではありませんか？"),
+            format!("did you mean `{hint}`?"),
+        );
+    }
+    let ja: Vec<&str> = terms.iter().map(|t| t.ja.as_str()).collect();
+    let en: Vec<&str> = terms.iter().map(|t| t.en.as_str()).collect();
+    Text::new(
+        format!(
+            "使える{}: {}（新しい語は data/taxonomies.yaml に加えます）",
+            taxonomy_ja(taxonomy),
+            ja.join("、")
+        ),
+        format!(
+            "the {taxonomy} are: {} (a new one is added to data/taxonomies.yaml)",
+            en.join(", ")
+        ),
+    )
 }
 
 /// Reports broken `@/` links, unsafe link schemes and anchors that name no

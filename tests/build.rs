@@ -866,6 +866,85 @@ fn an_organization_page_shows_the_next_events_and_links_the_rest() {
     );
 }
 
+/// Issue 15: every typed item the home page shows is on its section's list,
+/// wherever it sits in its partner's folder and whatever the folder's
+/// `_index.md` says: a new partner's folder without one, a subfolder without
+/// one, and an `_index.md` that forgot `transparent = true`.
+#[test]
+fn the_lists_show_every_item_the_home_page_shows_with_or_without_index_files() {
+    let site = Site::portal();
+    let igren = |text: String| text.replace("organizer = \"kip\"", "organizer = \"igren\"");
+    site.file(
+        "content/events/igren/fair.md",
+        &igren(event(
+            "IgrenFair",
+            "2027-03-10T10:00:00",
+            "2027-03-10T12:00:00",
+            "",
+        )),
+    );
+    site.file(
+        "content/notices/igren/grant.md",
+        &igren(notice("IgrenGrant", "2027-02-01", "2027-03-20")),
+    );
+    site.file(
+        "content/events/kip/2027/spring.md",
+        &event(
+            "KipInSubfolder",
+            "2027-03-12T10:00:00",
+            "2027-03-12T12:00:00",
+            "",
+        ),
+    );
+    site.file(
+        "content/notices/kip/_index.md",
+        "+++\ntitle = \"KIP のお知らせ\"\n+++\n",
+    );
+    site.file(
+        "content/notices/kip/n.md",
+        &notice("KipNotTransparent", "2027-02-01", "2027-03-25"),
+    );
+    site.check(&[]).code(0);
+    site.build(&["--now", NOW]).ok();
+
+    let expected = [
+        ("events", "IgrenFair"),
+        ("events", "KipInSubfolder"),
+        ("notices", "IgrenGrant"),
+        ("notices", "KipNotTransparent"),
+    ];
+    for lang in ["", "en/"] {
+        let home = site.read(&format!("{lang}index.html"));
+        for (section, title) in expected {
+            assert!(
+                home.contains(title),
+                "{lang}index.html lacks {title}:\n{home}"
+            );
+            let list = site.read(&format!("{lang}{section}/index.html"));
+            assert!(
+                list.contains(title),
+                "{lang}{section}/ lacks {title}:\n{list}"
+            );
+        }
+    }
+    // The folder without `_index.md` has its own list, feed and title (the
+    // organization's name), in both languages, as kip's folder has.
+    let folder = site.read("events/igren/index.html");
+    assert!(
+        folder.contains("<h1>アイグレン</h1>") && folder.contains("IgrenFair"),
+        "{folder}"
+    );
+    let folder = site.read("en/events/igren/index.html");
+    assert!(
+        folder.contains("<h1>Igren</h1>") && folder.contains("IgrenFair"),
+        "{folder}"
+    );
+    assert!(site.read("notices/igren/index.html").contains("IgrenGrant"));
+    assert!(site.read("events/igren/rss.xml").contains("IgrenFair"));
+    // A subfolder without `_index.md` makes no list of its own.
+    assert!(!site.has("events/kip/2027/index.html"));
+}
+
 // ---------------------------------------------------------------------------
 // 10. A plain Zola site
 // ---------------------------------------------------------------------------

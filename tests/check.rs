@@ -24,6 +24,18 @@ fn good_event() -> String {
     event("商談会", "2027-02-15T13:30:00", "2027-02-15T16:00:00", "")
 }
 
+/// Replaces the body `kpot new` wrote in `rel` (everything after the front
+/// matter) with a written one, as a partner does.
+fn write_body(site: &Site, rel: &str, body: &str) -> String {
+    let text = std::fs::read_to_string(site.root().join(rel)).unwrap();
+    let end = text.rfind("\n+++\n").unwrap() + "\n+++\n".len();
+    let written = format!("{}{body}", &text[..end]);
+    site.file(rel, &written);
+    written
+}
+
+const EVENT_BODY: &str = "県内企業との商談会です。\n\n<!-- more -->\n\n## 内容\n\n個別商談。\n\n## 申込方法\n\n申込ページから。\n";
+
 // ---------------------------------------------------------------------------
 // Exit codes, writing nothing, the bundled content
 // ---------------------------------------------------------------------------
@@ -786,6 +798,11 @@ fn new_event_with_its_facts_passes_check() {
         "{text}"
     );
     assert!(text.contains("# 開催形式（必須）"), "{text}");
+    let text = write_body(
+        &site,
+        "content/events/kip/business-matching-2027.md",
+        EVENT_BODY,
+    );
     site.check(&[]).code(0).says("no problems");
 
     // The same title again gets a slug of its own; nothing is overwritten.
@@ -830,7 +847,8 @@ fn new_skeleton_fails_check_until_its_blanks_are_filled() {
         .code(1)
         .says("content/events/kip/2027-01-05-event.md:21:1: error: [extra.start] this required field is empty")
         .says("content/events/kip/2027-01-05-event.md:25:1: error: [extra.format] this required field is empty")
-        .says("2 errors");
+        .says("5 errors");
+    write_body(&site, rel, EVENT_BODY);
     let text = std::fs::read_to_string(site.root().join(rel)).unwrap();
     let filled = text
         .replace("start = \"\"", "start = \"2027-02-15T13:30:00\"")
@@ -865,6 +883,11 @@ fn new_notice_passes_check_and_bad_input_is_refused() {
     ])
     .ok()
     .prints("content/notices/kip/2027-01-05-notice.md");
+    write_body(
+        &site,
+        "content/notices/kip/2027-01-05-notice.md",
+        "設備投資の補助金です。\n\n## 対象\n\n県内の中小企業。\n\n## 申請方法\n\n電子申請。\n",
+    );
     site.check(&[]).code(0);
 
     site.kpot(&["--lang", "en", "new", "event", "--org", "kipp"])
@@ -905,7 +928,134 @@ fn new_notice_passes_check_and_bad_input_is_refused() {
         "2027-01-05",
     ])
     .ok()
-    .says("content/events/igren/_index.md does not exist yet");
+    .never_says("_index.md");
+}
+
+/// Issue 15: the skeleton's sample sentence and its empty headings were
+/// published as they were. Each is an error at its line until written.
+#[test]
+fn the_skeleton_body_fails_check_until_it_is_written() {
+    let site = Site::portal();
+    site.kpot(&[
+        "--lang", "en", "new", "event", "--org", "kip", "--title", "Spring Fair", "--start",
+        "2027-02-15T13:30:00", "--format", "online", "--now", "2027-01-05",
+    ])
+    .ok()
+    .says("replace the sample sentence (ここにイベントの内容を書きます…) and write under the headings 「内容」 「申込方法」");
+    let rel = "content/events/kip/spring-fair.md";
+    let text = std::fs::read_to_string(site.root().join(rel)).unwrap();
+    let line = |needle: &str| text.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
+    site.check(&[])
+        .code(1)
+        .says(&format!(
+            "{rel}:{}:1: error: the sample sentence 「ここにイベントの内容を書きます…」 written by `kpot new` is still here",
+            line("ここにイベントの内容を書きます")
+        ))
+        .says("help: replace the sentence with what the event is about and who it is for")
+        .says(&format!(
+            "{rel}:{}:1: error: nothing is written under the heading 「内容」",
+            line("## 内容")
+        ))
+        .says(&format!(
+            "{rel}:{}:1: error: nothing is written under the heading 「申込方法」",
+            line("## 申込方法")
+        ))
+        .says("help: write how to register (the page, phone or e-mail) and by when under 「申込方法」")
+        .says("3 errors");
+    // In Japanese too.
+    site.kpot(&["check"])
+        .code(1)
+        .says("見出し「内容」の下に何も書かれていません");
+    // The build refuses it as well: nothing is published.
+    site.build(&["--now", "2027-01-10"]).code(1);
+    assert!(!site.has("events/kip/spring-fair/index.html"));
+
+    // Written, it passes.
+    let written = text
+        .replace(
+            "ここにイベントの内容を書きます（Markdown）。最初の段落が一覧に表示されます。",
+            "オンラインの商談会です。",
+        )
+        .replace("## 内容\n", "## 内容\n\n個別商談。\n")
+        .replace(
+            "## 申込方法\n",
+            "## 申込方法\n\n[申込ページ](https://example.org/apply)から。\n",
+        );
+    site.file(rel, &written);
+    site.check(&[]).code(0);
+
+    // A notice's skeleton likewise.
+    site.kpot(&[
+        "new",
+        "notice",
+        "--org",
+        "kip",
+        "--title",
+        "Grant",
+        "--closes",
+        "2027-03-31",
+        "--now",
+        "2027-01-05",
+    ])
+    .ok();
+    site.check(&[])
+        .code(1)
+        .says("「ここに募集の内容を書きます…」")
+        .says("the heading 「対象」")
+        .says("the heading 「申請方法」")
+        .says("3 errors");
+}
+
+/// Issue 15: `regions = ["川崎市"]` made `/regions/川崎市/` beside
+/// `/regions/kawasaki/`. A listed term may be written by slug, label or
+/// alias; anything else is an error with the closest name as the hint.
+#[test]
+fn terms_must_be_listed_and_aliases_map_to_their_term() {
+    let site = Site::portal();
+    site.file(
+        "data/taxonomies.yaml",
+        "categories:\n  - {slug: startups, ja: 創業, en: Startups}\nregions:\n  - {slug: kawasaki, ja: 川崎, en: Kawasaki, aliases: [川崎市]}\n  - {slug: yokohama, ja: 横浜, en: Yokohama}\n",
+    );
+    let tagged = |regions: &str| {
+        format!(
+            "+++\ntitle = \"商談会\"\n[taxonomies]\ncategories = [\"創業\"]\nregions = [{regions}]\n[extra]\nstart = 2027-02-15\nformat = \"online\"\norganizer = \"kip\"\n+++\n本文\n"
+        )
+    };
+    site.file(EVENT, &tagged("\"川崎市\", \"Yokohama\""));
+    site.check(&[]).code(0);
+    site.build(&["--now", "2027-01-10"]).ok();
+    assert!(site.read("regions/kawasaki/index.html").contains("商談会"));
+    assert!(site.read("regions/yokohama/index.html").contains("商談会"));
+    assert!(
+        site.read("en/regions/kawasaki/index.html")
+            .contains("Kawasaki")
+    );
+    assert!(!site.has("regions/川崎市/index.html"));
+
+    site.file(EVENT, &tagged("\"川崎氏\""));
+    site.check(&[])
+        .code(1)
+        .says("content/events/kip/a.md:5:1: error: [taxonomies.regions] `川崎氏` is not one of the regions in data/taxonomies.yaml")
+        .says("help: did you mean `川崎`?");
+    site.kpot(&["check"])
+        .code(1)
+        .says("`川崎氏` は data/taxonomies.yaml の地域にありません");
+    site.file(EVENT, &tagged("\"東京\""));
+    site.check(&[])
+        .code(1)
+        .says("`東京` is not one of the regions")
+        .says("help: the regions are: Kawasaki, Yokohama");
+    site.build(&["--now", "2027-01-10"]).code(1);
+
+    // A name may stand for one term only.
+    site.file(EVENT, &tagged("\"川崎\""));
+    site.file(
+        "data/taxonomies.yaml",
+        "regions:\n  - {slug: kawasaki, ja: 川崎, en: Kawasaki, aliases: [川崎市]}\n  - {slug: kawasaki-city, ja: 川崎市, en: Kawasaki City}\n",
+    );
+    site.check(&[])
+        .code(1)
+        .says("in regions, `川崎市` names both kawasaki and kawasaki-city");
 }
 
 // ---------------------------------------------------------------------------

@@ -359,7 +359,7 @@ fn incremental_rebuilds_match_a_clean_build() {
         .replace("start = 2021-01-18", "start = 2026-12-01")
         .replace(
             "categories = [\"販路開拓\"]",
-            "categories = [\"販路開拓\", \"新分類\"]",
+            "categories = [\"販路開拓\", \"異業種交流\"]",
         );
     std::fs::write(
         root.join("content/events/kip/2026-12-01-new-seminar.md"),
@@ -367,6 +367,24 @@ fn incremental_rebuilds_match_a_clean_build() {
     )
     .unwrap();
     serve.handled(&["2026-12-01-new-seminar.md"]);
+    assert_same_as_build(&serve, root);
+
+    // A new partner's first page, in a folder without `_index.md`: the
+    // folder gets its list as in a build, and loses it with its last page.
+    let first = "content/events/igren/2026-12-02-first-seminar.md";
+    std::fs::create_dir_all(root.join("content/events/igren")).unwrap();
+    std::fs::write(
+        root.join(first),
+        new_page
+            .replace("新しく加えたセミナー", "イグレンの最初のセミナー")
+            .replace("organizer = \"kip\"", "organizer = \"igren\""),
+    )
+    .unwrap();
+    serve.handled(&["2026-12-02-first-seminar.md"]);
+    assert_eq!(serve.get("/events/igren/").0, 200);
+    assert_same_as_build(&serve, root);
+    std::fs::remove_file(root.join(first)).unwrap();
+    serve.handled(&["2026-12-02-first-seminar.md"]);
     assert_same_as_build(&serve, root);
 
     // 3. An atomic save of a page other pages link to.
@@ -509,7 +527,11 @@ fn incremental_rebuilds_match_a_clean_build() {
 /// sources as they are now, and returns the build's files.
 #[track_caller]
 fn assert_same_as_build(serve: &Serve, root: &Path) -> BTreeMap<String, String> {
-    let served = serve.manifest();
+    let mut served = serve.manifest();
+    // The preview always has the web editor in local mode; a build has it
+    // only when config.toml names a Git host (tests/cms.rs).
+    served.retain(|path, _| !path.starts_with("admin/"));
+    assert!(!served.is_empty());
     let (_out, built) = clean_build(root);
     let only_served: Vec<&String> = served.keys().filter(|p| !built.contains_key(*p)).collect();
     let only_built: Vec<&String> = built.keys().filter(|p| !served.contains_key(*p)).collect();

@@ -96,6 +96,7 @@ pub fn load_files(root: &Path, options: LoadOptions) -> Content {
     if !options.include_drafts {
         drop_draft_sections(&mut content);
     }
+    add_partner_sections(&mut content);
     attach_assets(root, &content_dir, &files, &mut content);
     // (file, language) is unique: an unstable sort is as deterministic, and
     // needs no copy of 75,000 pages on the side.
@@ -144,6 +145,9 @@ pub fn reload_page(
         .map(|i| content.pages[i].assets.clone())
         .unwrap_or_default();
     let is_bundle = is_bundle_index(file_name);
+    if (old.is_none() || !path.is_file()) && stands_in_for_index(content, rel) {
+        return None;
+    }
     if let Some(i) = old {
         content.pages.remove(i);
     }
@@ -178,6 +182,19 @@ pub fn reload_page(
     }
     reloaded.diagnostics = loaded.diagnostics;
     Some(reloaded)
+}
+
+/// Whether `rel` lies in a partner folder that has no `_index.md`: adding or
+/// removing a page there may add or remove the folder's stand-in section
+/// ([`add_partner_sections`]).
+fn stands_in_for_index(content: &Content, rel: &str) -> bool {
+    let folder = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+    partner_folder(folder).is_some_and(|partner| {
+        !content
+            .sections
+            .iter()
+            .any(|s| s.path == partner && s.source.is_some())
+    })
 }
 
 fn collect_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -464,6 +481,13 @@ fn load_text(path: &Path, display: &Path, rel: &str, name: &FileName, text: &str
         ),
     );
     diagnostics.extend(reader.finish(false));
+    // Reported even when the fields below fail, so one run names everything.
+    diagnostics.extend(super::skeleton::check(
+        section_type,
+        &display,
+        &body,
+        body_line,
+    ));
 
     let kind = match section_type {
         SectionType::Other => {
@@ -514,6 +538,55 @@ fn load_text(path: &Path, display: &Path, rel: &str, name: &FileName, text: &str
         diagnostics,
         hash: None,
     }
+}
+
+/// A partner folder needs no `_index.md` (PORTAL.md: a new partner never
+/// thinks of it): one without gets, in both languages, the section its
+/// usual `_index.md` would give, so the folder has its own list and its
+/// items list in `/events/` and `/notices/` as they do on the home page. Its
+/// title is the organization's name, which the renderer knows
+/// ([`crate::render::Site::section_title`]).
+fn add_partner_sections(content: &mut Content) {
+    let have: std::collections::BTreeSet<&str> =
+        content.sections.iter().map(|s| s.path.as_str()).collect();
+    let missing: std::collections::BTreeSet<String> = content
+        .pages
+        .iter()
+        .filter_map(|page| partner_folder(&page.section))
+        .filter(|folder| !have.contains(folder))
+        .map(str::to_string)
+        .collect();
+    for folder in missing {
+        for lang in Lang::ALL {
+            content.sections.push(Section {
+                source: None,
+                lang,
+                path: folder.clone(),
+                meta: partner_section_meta(),
+                body: String::new(),
+                body_line: 1,
+                assets: Vec::new(),
+            });
+        }
+    }
+}
+
+/// What a partner folder's usual `_index.md` says (see
+/// `content/events/kip/_index.md`), less the title and description.
+fn partner_section_meta() -> SectionMeta {
+    SectionMeta {
+        sort_by: SortBy::Date,
+        paginate_by: Some(20),
+        transparent: true,
+        ..SectionMeta::default()
+    }
+}
+
+/// `events/<org>` for any folder in or under a partner folder.
+pub fn partner_folder(folder: &str) -> Option<&str> {
+    let org = partner_of(folder)?;
+    let top = folder.split('/').next()?;
+    Some(&folder[..top.len() + 1 + org.len()])
 }
 
 /// A section marked `draft = true` is left out with everything under it, as

@@ -5,6 +5,7 @@ pub mod frontmatter;
 pub mod load;
 pub mod model;
 pub mod schema;
+pub mod skeleton;
 
 pub use load::{Content, LoadOptions, load};
 pub use model::*;

@@ -130,7 +130,7 @@ pub fn section_feed_dirs(site: &Site<'_>) -> Vec<(String, Lang, String, String)>
             section.path.clone(),
             entry.lang,
             entry.url.clone(),
-            section.meta.title.clone().unwrap_or_default(),
+            site.section_title(entry),
         ));
     }
     out

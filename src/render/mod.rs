@@ -622,7 +622,7 @@ impl<'a> Site<'a> {
             .map(|org| self.organization_view(org, entry.lang));
         let ctx = context! {
             section => context! {
-                title => meta.title.clone().unwrap_or_default(),
+                title => self.section_title(entry),
                 description => meta.description.clone(),
                 content => body,
                 url => entry.url.clone(),
@@ -643,7 +643,7 @@ impl<'a> Site<'a> {
                 payload: Payload::Bytes(
                     redirect_html(
                         entry.lang,
-                        &meta.title.clone().unwrap_or_default(),
+                        &self.section_title(entry),
                         target,
                         &self.config.absolute(target),
                     )
@@ -656,6 +656,22 @@ impl<'a> Site<'a> {
             path: index_path(&url),
             payload: Payload::Bytes(self.template(template, ctx)?),
         })
+    }
+
+    /// A section's title; a partner folder whose `_index.md` is missing (or
+    /// gives no title) is titled with the organization's name, as PORTAL.md
+    /// asks.
+    pub fn section_title(&self, entry: &SectionEntry) -> String {
+        let section = &self.content.sections[entry.section];
+        if let Some(title) = &section.meta.title {
+            return title.clone();
+        }
+        crate::content::load::partner_folder(&section.path)
+            .filter(|folder| *folder == section.path)
+            .and_then(crate::content::load::partner_of)
+            .and_then(|id| self.data.organization(id))
+            .map(|org| org.name.get(entry.lang).to_string())
+            .unwrap_or_default()
     }
 
     fn section_body(&self, entry: &SectionEntry) -> String {
