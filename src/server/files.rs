@@ -1,0 +1,305 @@
+//! The site's files for `kpot server`: only regular files inside the
+//! output folder, never through a symbolic link below it.
+//!
+//! The output folder itself is opened per request, following its own link
+//! if it is one (`public` → `.public.generations/N`, swapped atomically by
+//! a build), so a new generation is served from the next request on. Below
+//! it, `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)` refuses any link
+//! and any way out in one system call; where the kernel lacks `openat2`,
+//! the path is walked one component at a time with `O_NOFOLLOW`.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Files up to this size are read whole on the request's thread (from the
+/// page cache, a few microseconds); larger ones are streamed.
+const READ_WHOLE: u64 = 512 * 1024;
+
+/// How files are opened: never through a link, and without blocking on a
+/// FIFO (which is then refused as not a regular file).
+const READ: OFlags = OFlags::RDONLY
+    .union(OFlags::CLOEXEC)
+    .union(OFlags::NOFOLLOW)
+    .union(OFlags::NONBLOCK);
+
+/// Where the files come from.
+pub struct Files {
+    pub public: PathBuf,
+}
+
+/// `GET`/`HEAD` of a file: `index.html` for a folder (a redirect adds a
+/// missing trailing slash), `404.html` (`en/404.html` under `/en/`) with
+/// status 404 for anything missing, a link or not a regular file.
+pub async fn serve(State(files): State<Arc<Files>>, request: Request) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+        )
+            .into_response();
+    }
+    let path = request.uri().path();
+    let Some(relative) = relative_path(path) else {
+        return not_found(&files, path);
+    };
+    let root = match open_root(&files) {
+        Ok(root) => root,
+        Err(err) => {
+            eprintln!("kpot server: {}: {err}", files.public.display());
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let wanted = if relative.is_empty() || relative.ends_with('/') {
+        format!("{relative}index.html")
+    } else {
+        relative.clone()
+    };
+    let Ok(file) = open_beneath(&root, &wanted) else {
+        return not_found(&files, path);
+    };
+    match Kind::of(&file) {
+        Some(Kind::Folder) if wanted == relative => redirect_to_folder(request.uri()),
+        Some(Kind::File(meta)) => {
+            file_response(file, meta, &wanted, StatusCode::OK, request.headers())
+        }
+        _ => not_found(&files, path),
+    }
+}
+
+/// The decoded path without its leading `/`, or `None` if it could name
+/// something outside the folder or is not UTF-8.
+fn relative_path(path: &str) -> Option<String> {
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()?;
+    let relative = decoded.trim_start_matches('/');
+    let unsafe_part = relative
+        .split('/')
+        .any(|part| part == ".." || part == "." || part.contains('\\') || part.contains('\0'));
+    if unsafe_part || relative.contains("//") {
+        return None;
+    }
+    Some(relative.to_string())
+}
+
+fn open_root(files: &Files) -> std::io::Result<OwnedFd> {
+    Ok(rustix::fs::open(
+        &files.public,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+/// Opens `relative` below `root` for reading, refusing symbolic links and
+/// anything outside.
+fn open_beneath(root: &OwnedFd, relative: &str) -> Result<OwnedFd, Errno> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::ResolveFlags;
+        match rustix::fs::openat2(
+            root,
+            relative,
+            READ,
+            Mode::empty(),
+            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+        ) {
+            Err(Errno::NOSYS) | Err(Errno::PERM) => {}
+            Err(Errno::AGAIN) => return open_walking(root, relative),
+            result => return result,
+        }
+    }
+    open_walking(root, relative)
+}
+
+/// The portable way: one component at a time, none of them a link.
+fn open_walking(root: &OwnedFd, relative: &str) -> Result<OwnedFd, Errno> {
+    let mut parts = relative.split('/').peekable();
+    let mut dir: Option<OwnedFd> = None;
+    while let Some(part) = parts.next() {
+        let at = dir.as_ref().unwrap_or(root);
+        let last = parts.peek().is_none();
+        let flags = if last {
+            READ
+        } else {
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW
+        };
+        dir = Some(rustix::fs::openat(at, part, flags, Mode::empty())?);
+    }
+    dir.ok_or(Errno::NOENT)
+}
+
+enum Kind {
+    Folder,
+    File(rustix::fs::Stat),
+}
+
+impl Kind {
+    fn of(file: &OwnedFd) -> Option<Kind> {
+        let meta = rustix::fs::fstat(file).ok()?;
+        match rustix::fs::FileType::from_raw_mode(meta.st_mode) {
+            rustix::fs::FileType::Directory => Some(Kind::Folder),
+            rustix::fs::FileType::RegularFile => Some(Kind::File(meta)),
+            _ => None,
+        }
+    }
+}
+
+fn redirect_to_folder(uri: &axum::http::Uri) -> Response {
+    let location = match uri.query() {
+        Some(query) => format!("{}/?{query}", uri.path()),
+        None => format!("{}/", uri.path()),
+    };
+    let mut response = StatusCode::PERMANENT_REDIRECT.into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// The site's 404 page in the language of the path, status 404.
+fn not_found(files: &Files, path: &str) -> Response {
+    let page = if path.starts_with("/en/") {
+        "en/404.html"
+    } else {
+        "404.html"
+    };
+    let opened = open_root(files).ok().and_then(|root| {
+        open_beneath(&root, page)
+            .or_else(|_| open_beneath(&root, "404.html"))
+            .ok()
+    });
+    match opened.and_then(|file| Some((Kind::of(&file)?, file))) {
+        Some((Kind::File(meta), file)) => {
+            file_response(file, meta, page, StatusCode::NOT_FOUND, &HeaderMap::new())
+        }
+        _ => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+    }
+}
+
+/// The file with its type, `Last-Modified` and an `ETag` of its size, time
+/// and name; `304` when the client's copy is current.
+fn file_response(
+    file: OwnedFd,
+    meta: rustix::fs::Stat,
+    name: &str,
+    status: StatusCode,
+    request: &HeaderMap,
+) -> Response {
+    let size = meta.st_size.max(0) as u64;
+    let modified = SystemTime::UNIX_EPOCH
+        + std::time::Duration::new(meta.st_mtime.max(0) as u64, meta.st_mtime_nsec as u32);
+    let etag = format!(
+        "\"{:x}-{:x}-{:x}\"",
+        size,
+        meta.st_mtime,
+        meta.st_mtime_nsec as u64 ^ meta.st_ino
+    );
+    let fresh = status == StatusCode::OK
+        && request
+            .get(header::IF_NONE_MATCH)
+            .is_some_and(|v| v.as_bytes() == etag.as_bytes());
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        match body(file, size) {
+            Ok(body) => (status, body).into_response(),
+            Err(err) => {
+                eprintln!("kpot server: cannot read {name}: {err}");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type(name));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(modified)) {
+        headers.insert(header::LAST_MODIFIED, value);
+    }
+    response
+}
+
+fn body(file: OwnedFd, size: u64) -> std::io::Result<Body> {
+    let mut file = std::fs::File::from(file);
+    if size <= READ_WHOLE {
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.read_to_end(&mut bytes)?;
+        return Ok(Body::from(bytes));
+    }
+    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+    Ok(Body::from_stream(stream))
+}
+
+/// The media type of a file by its name, with `charset=utf-8` for text
+/// (every text file of a kpot site is UTF-8).
+pub fn content_type(name: &str) -> HeaderValue {
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    let fixed = match extension.as_deref() {
+        Some("html" | "htm") => Some("text/html; charset=utf-8"),
+        Some("css") => Some("text/css; charset=utf-8"),
+        Some("js" | "mjs") => Some("text/javascript; charset=utf-8"),
+        Some("json") => Some("application/json; charset=utf-8"),
+        Some("xml") => Some("application/xml; charset=utf-8"),
+        Some("txt") => Some("text/plain; charset=utf-8"),
+        Some("ics") => Some("text/calendar; charset=utf-8"),
+        Some("eml") => Some("message/rfc822"),
+        Some("svg") => Some("image/svg+xml"),
+        Some("webmanifest") => Some("application/manifest+json; charset=utf-8"),
+        _ => None,
+    };
+    if let Some(fixed) = fixed {
+        return HeaderValue::from_static(fixed);
+    }
+    let guessed = mime_guess::from_path(name).first_or_octet_stream();
+    let text = guessed.type_() == mime_guess::mime::TEXT;
+    let value = if text {
+        format!("{guessed}; charset=utf-8")
+    } else {
+        guessed.to_string()
+    };
+    HeaderValue::from_str(&value)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_types_carry_the_charset() {
+        assert_eq!(content_type("robots.txt"), "text/plain; charset=utf-8");
+        assert_eq!(content_type("a/index.html"), "text/html; charset=utf-8");
+        assert_eq!(content_type("kpot.js"), "text/javascript; charset=utf-8");
+        assert_eq!(content_type("rss.xml"), "application/xml; charset=utf-8");
+        assert_eq!(content_type("e/event.ics"), "text/calendar; charset=utf-8");
+        assert_eq!(content_type("x.csv"), "text/csv; charset=utf-8");
+        assert_eq!(content_type("logo.png"), "image/png");
+        assert_eq!(content_type("noext"), "application/octet-stream");
+    }
+
+    #[test]
+    fn paths_that_could_leave_the_folder_are_refused() {
+        assert_eq!(relative_path("/a/b.txt").as_deref(), Some("a/b.txt"));
+        assert_eq!(relative_path("/%E3%81%82/").as_deref(), Some("\u{3042}/"));
+        for bad in [
+            "/../etc/passwd",
+            "/a/%2e%2e/b",
+            "/a//b",
+            "/%ff",
+            "/a\\b",
+            "/%00",
+        ] {
+            assert_eq!(relative_path(bad), None, "{bad}");
+        }
+    }
+}
