@@ -845,3 +845,38 @@ fn text_that_is_not_utf8_is_a_400_naming_the_parameter() {
     }
     assert_eq!(get("/search/?q=%ff").status, StatusCode::BAD_REQUEST);
 }
+
+#[test]
+fn sigterm_lets_a_response_in_flight_finish() {
+    use std::io::Write;
+    let root = copy_of_site();
+    // Far more than the socket buffers hold: the server is still writing
+    // when SIGTERM comes.
+    let size = 64 << 20;
+    std::fs::write(root.path().join("public/big.bin"), vec![7u8; size]).unwrap();
+    let (mut server, port) = start_server(root.path(), &["--shutdown-timeout", "60"]);
+    let mut download = connect(port);
+    download
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 1024];
+    let mut got = download.read(&mut first).unwrap();
+    let head_end = first[..got]
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("the head comes in the first read")
+        + 4;
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    got += closed_by_server(&mut download, "after the download").len();
+    assert_eq!(
+        got - head_end,
+        size,
+        "the whole file, though SIGTERM came first"
+    );
+    assert!(server.0.wait().unwrap().success());
+}

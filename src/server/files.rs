@@ -219,6 +219,10 @@ fn file_response(
         }
     };
     let headers = response.headers_mut();
+    if !fresh {
+        // Streamed files too: a download shows its progress.
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    }
     headers.insert(header::CONTENT_TYPE, content_type(name));
     if let Ok(value) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, value);
