@@ -880,3 +880,52 @@ fn sigterm_lets_a_response_in_flight_finish() {
     );
     assert!(server.0.wait().unwrap().success());
 }
+
+/// Titles come back as written (JSON is not HTML); snippets are escaped
+/// HTML; the server-rendered search page escapes both.
+#[test]
+fn hostile_titles_are_plain_text_in_json_and_escaped_in_html() {
+    let site = common::Site::portal();
+    let hostile = "<img src=x onerror=alert(1)> 補助金";
+    site.file(
+        "content/notices/kip/hostile.md",
+        &common::notice(hostile, "", "2027-03-31"),
+    );
+    site.file(
+        "content/about.md",
+        &common::page(
+            "安全な題名",
+            "",
+            "補助金について `<script>alert(1)</script>` と書きます。\n",
+        ),
+    );
+    site.build(&["--now", "2027-01-10"]).ok();
+    let r = get_from(site.root(), &format!("/api/search?q={}", enc("補助金")));
+    let j = r.json();
+    let titles: Vec<&str> = j["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&hostile), "{titles:?}");
+    for hit in j["hits"].as_array().unwrap() {
+        let snippet = hit["snippet"].as_str().unwrap();
+        let without_marks = snippet.replace("<mark>", "").replace("</mark>", "");
+        assert!(!without_marks.contains('<'), "{snippet}");
+    }
+    assert!(
+        j["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["snippet"].as_str().unwrap().contains("&lt;script&gt;")),
+        "{j}"
+    );
+    let page = get_from(site.root(), &format!("/search/?q={}", enc("補助金"))).text();
+    assert!(!page.contains("<img src=x"), "{page}");
+    assert!(
+        page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{page}"
+    );
+}
