@@ -929,3 +929,17 @@ fn hostile_titles_are_plain_text_in_json_and_escaped_in_html() {
         "{page}"
     );
 }
+
+#[test]
+fn a_byte_range_of_a_file() {
+    let whole = get("/robots.txt").body;
+    let part = get_with("/robots.txt", &[("range", "bytes=2-6")]);
+    assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.body, whole[2..7]);
+    assert_eq!(
+        part.headers[header::CONTENT_RANGE],
+        format!("bytes 2-6/{}", whole.len())
+    );
+    let beyond = get_with("/robots.txt", &[("range", "bytes=100000-")]);
+    assert_eq!(beyond.status, StatusCode::RANGE_NOT_SATISFIABLE);
+}

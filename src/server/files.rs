@@ -207,10 +207,26 @@ fn file_response(
         && request
             .get(header::IF_NONE_MATCH)
             .is_some_and(|v| v.as_bytes() == etag.as_bytes());
+    let range = match (status, request.contains_key(header::IF_RANGE)) {
+        (StatusCode::OK, false) => requested_range(request, size),
+        _ => Ok(None),
+    };
+    let (status, start, length) = match range {
+        _ if fresh => (StatusCode::NOT_MODIFIED, 0, 0),
+        Ok(Some((start, end))) => (StatusCode::PARTIAL_CONTENT, start, end + 1 - start),
+        Ok(None) => (status, 0, size),
+        Err(()) => {
+            let mut response = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                response.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
+            return response;
+        }
+    };
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        match body(file, size) {
+        match body(file, start, length) {
             Ok(body) => (status, body).into_response(),
             Err(err) => {
                 eprintln!("kpot server: cannot read {name}: {err}");
@@ -221,8 +237,15 @@ fn file_response(
     let headers = response.headers_mut();
     if !fresh {
         // Streamed files too: a download shows its progress.
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     }
+    if status == StatusCode::PARTIAL_CONTENT {
+        let range = format!("bytes {start}-{}/{size}", start + length - 1);
+        if let Ok(value) = HeaderValue::from_str(&range) {
+            headers.insert(header::CONTENT_RANGE, value);
+        }
+    }
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(header::CONTENT_TYPE, content_type(name));
     if let Ok(value) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, value);
@@ -233,15 +256,52 @@ fn file_response(
     response
 }
 
-fn body(file: OwnedFd, size: u64) -> std::io::Result<Body> {
+/// `length` bytes from `start`: read whole when small, else streamed.
+fn body(file: OwnedFd, start: u64, length: u64) -> std::io::Result<Body> {
+    use std::io::{Seek, SeekFrom};
     let mut file = std::fs::File::from(file);
-    if size <= READ_WHOLE {
-        let mut bytes = Vec::with_capacity(size as usize);
-        file.read_to_end(&mut bytes)?;
+    if start > 0 {
+        file.seek(SeekFrom::Start(start))?;
+    }
+    if length <= READ_WHOLE {
+        let mut bytes = Vec::with_capacity(length as usize);
+        file.take(length).read_to_end(&mut bytes)?;
         return Ok(Body::from(bytes));
     }
-    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
-    Ok(Body::from_stream(stream))
+    let reader = tokio::io::AsyncReadExt::take(tokio::fs::File::from_std(file), length);
+    Ok(Body::from_stream(tokio_util::io::ReaderStream::new(reader)))
+}
+
+/// One byte range of `Range: bytes=…` (first and last byte, inclusive);
+/// `Ok(None)` to send the whole file (no header, several ranges or one
+/// not understood), `Err` if it lies beyond the end.
+fn requested_range(request: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(spec) = request
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))
+    else {
+        return Ok(None);
+    };
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let (first, last) = (first.trim(), last.trim());
+    let range = match (first.parse::<u64>(), last.parse::<u64>()) {
+        (Ok(first), Ok(last)) if first <= last => (first, last.min(size.saturating_sub(1))),
+        (Ok(first), Err(_)) if last.is_empty() => (first, size.saturating_sub(1)),
+        (Err(_), Ok(suffix)) if first.is_empty() && suffix > 0 => {
+            (size.saturating_sub(suffix), size.saturating_sub(1))
+        }
+        _ => return Ok(None),
+    };
+    if range.0 >= size {
+        return Err(());
+    }
+    Ok(Some(range))
 }
 
 /// The media type of a file by its name, with `charset=utf-8` for text
@@ -289,6 +349,24 @@ mod tests {
         assert_eq!(content_type("x.csv"), "text/csv; charset=utf-8");
         assert_eq!(content_type("logo.png"), "image/png");
         assert_eq!(content_type("noext"), "application/octet-stream");
+    }
+
+    #[test]
+    fn byte_ranges() {
+        let ask = |range: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::RANGE, HeaderValue::from_str(range).unwrap());
+            requested_range(&headers, 100)
+        };
+        assert_eq!(ask("bytes=0-9"), Ok(Some((0, 9))));
+        assert_eq!(ask("bytes=90-"), Ok(Some((90, 99))));
+        assert_eq!(ask("bytes=-10"), Ok(Some((90, 99))));
+        assert_eq!(ask("bytes=50-500"), Ok(Some((50, 99))));
+        assert_eq!(ask("bytes=100-"), Err(()));
+        assert_eq!(ask("bytes=0-1,5-6"), Ok(None));
+        assert_eq!(ask("bytes=9-0"), Ok(None));
+        assert_eq!(ask("items=0-1"), Ok(None));
+        assert_eq!(requested_range(&HeaderMap::new(), 100), Ok(None));
     }
 
     #[test]
