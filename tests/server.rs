@@ -943,3 +943,55 @@ fn a_byte_range_of_a_file() {
     let beyond = get_with("/robots.txt", &[("range", "bytes=100000-")]);
     assert_eq!(beyond.status, StatusCode::RANGE_NOT_SATISFIABLE);
 }
+
+/// Small files are kept in memory once read; a request still sees the file
+/// on disk as it is now: rewritten, or replaced by a link (refused).
+#[test]
+fn kept_files_follow_the_disk() {
+    use std::os::unix::fs::symlink;
+    let root = copy_of_site();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "SECRET\n").unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let state = kpot::server::state_for(root.path()).unwrap();
+    let app = kpot::server::router(state, &root.path().join("public"));
+    let ask = |path: &str| {
+        runtime.block_on(async {
+            let request = Request::builder().uri(path).body(Body::empty()).unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        })
+    };
+    let robots = root.path().join("public/robots.txt");
+    let (status, first) = ask("/robots.txt");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ask("/robots.txt").1, first);
+
+    let same_length: String = first
+        .chars()
+        .map(|c| if c == 'a' { 'b' } else { c })
+        .collect();
+    assert_ne!(same_length, first);
+    std::fs::write(&robots, &same_length).unwrap();
+    assert_eq!(ask("/robots.txt").1, same_length, "rewritten in place");
+
+    std::fs::remove_file(&robots).unwrap();
+    symlink(outside.path().join("secret.txt"), &robots).unwrap();
+    let (status, body) = ask("/robots.txt");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!body.contains("SECRET"));
+
+    std::fs::remove_file(&robots).unwrap();
+    std::fs::write(&robots, "User-agent: *\n").unwrap();
+    assert_eq!(
+        ask("/robots.txt"),
+        (StatusCode::OK, "User-agent: *\n".to_string())
+    );
+}

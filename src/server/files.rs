@@ -31,9 +31,63 @@ const READ: OFlags = OFlags::RDONLY
     .union(OFlags::NOFOLLOW)
     .union(OFlags::NONBLOCK);
 
-/// Where the files come from.
+/// Files up to this size are kept in memory once read: a request for one
+/// then costs a single `lstat` that checks it is still the same file.
+const KEEP_UP_TO: u64 = 128 * 1024;
+/// The most bytes kept in memory.
+const KEPT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Where the files come from, and the small ones already read.
 pub struct Files {
-    pub public: PathBuf,
+    public: PathBuf,
+    kept: quick_cache::sync::Cache<String, Arc<Kept>, ByLength>,
+}
+
+impl Files {
+    pub fn new(public: PathBuf) -> Files {
+        Files {
+            public,
+            kept: quick_cache::sync::Cache::with_weighter(4096, KEPT_BYTES, ByLength),
+        }
+    }
+}
+
+/// A file read once through `openat2`, with what identifies it on disk: a
+/// request is answered from memory only while the path still leads to the
+/// same inode, unchanged (a link swapped in leads elsewhere; a rewritten
+/// file has a new size or time).
+struct Kept {
+    identity: Identity,
+    bytes: axum::body::Bytes,
+    etag: HeaderValue,
+    modified: HeaderValue,
+    kind: HeaderValue,
+}
+
+#[derive(PartialEq, Eq)]
+struct Identity([i64; 7]);
+
+impl Identity {
+    fn of(meta: &rustix::fs::Stat) -> Identity {
+        Identity([
+            meta.st_dev as i64,
+            meta.st_ino as i64,
+            meta.st_size as i64,
+            meta.st_mtime as i64,
+            meta.st_mtime_nsec as i64,
+            meta.st_ctime as i64,
+            meta.st_ctime_nsec as i64,
+        ])
+    }
+}
+
+#[derive(Clone)]
+struct ByLength;
+
+impl quick_cache::Weighter<String, Arc<Kept>> for ByLength {
+    fn weight(&self, key: &String, kept: &Arc<Kept>) -> u64 {
+        (key.len() + kept.bytes.len()) as u64 + 256
+    }
 }
 
 /// `GET`/`HEAD` of a file: `index.html` for a folder (a redirect adds a
@@ -51,6 +105,19 @@ pub async fn serve(State(files): State<Arc<Files>>, request: Request) -> Respons
     let Some(relative) = relative_path(path) else {
         return not_found(&files, path);
     };
+    let wanted = if relative.is_empty() || relative.ends_with('/') {
+        format!("{relative}index.html")
+    } else {
+        relative.clone()
+    };
+    let ranged = request.headers().contains_key(header::RANGE);
+    if !ranged
+        && let Some(kept) = files.kept.get(&wanted)
+        && rustix::fs::lstat(files.public.join(&wanted))
+            .is_ok_and(|m| Identity::of(&m) == kept.identity)
+    {
+        return kept_response(&kept, request.headers());
+    }
     let root = match open_root(&files) {
         Ok(root) => root,
         Err(err) => {
@@ -58,21 +125,78 @@ pub async fn serve(State(files): State<Arc<Files>>, request: Request) -> Respons
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    let wanted = if relative.is_empty() || relative.ends_with('/') {
-        format!("{relative}index.html")
-    } else {
-        relative.clone()
-    };
     let Ok(file) = open_beneath(&root, &wanted) else {
         return not_found(&files, path);
     };
     match Kind::of(&file) {
         Some(Kind::Folder) if wanted == relative => redirect_to_folder(request.uri()),
+        Some(Kind::File(meta)) if !ranged && (meta.st_size as u64) <= KEEP_UP_TO => {
+            match keep(&files, file, &meta, wanted) {
+                Ok(kept) => kept_response(&kept, request.headers()),
+                Err(err) => {
+                    eprintln!("kpot server: cannot read {path}: {err}");
+                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                }
+            }
+        }
         Some(Kind::File(meta)) => {
             file_response(file, meta, &wanted, StatusCode::OK, request.headers())
         }
         _ => not_found(&files, path),
     }
+}
+
+/// Reads a small file and keeps it for the next requests.
+fn keep(
+    files: &Files,
+    file: OwnedFd,
+    meta: &rustix::fs::Stat,
+    name: String,
+) -> std::io::Result<Arc<Kept>> {
+    let mut bytes = Vec::with_capacity(meta.st_size as usize);
+    std::fs::File::from(file).read_to_end(&mut bytes)?;
+    let kept = Arc::new(Kept {
+        identity: Identity::of(meta),
+        bytes: bytes.into(),
+        etag: HeaderValue::from_str(&etag_of(meta)).unwrap_or(HeaderValue::from_static("\"0\"")),
+        modified: HeaderValue::from_str(&httpdate::fmt_http_date(modified_of(meta)))
+            .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")),
+        kind: content_type(&name),
+    });
+    files.kept.insert(name, kept.clone());
+    Ok(kept)
+}
+
+/// 200 with a kept file's bytes, or 304 if the client has them.
+fn kept_response(kept: &Kept, request: &HeaderMap) -> Response {
+    let fresh = request
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == kept.etag.as_bytes());
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        Body::from(kept.bytes.clone()).into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, kept.kind.clone());
+    headers.insert(header::ETAG, kept.etag.clone());
+    headers.insert(header::LAST_MODIFIED, kept.modified.clone());
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    response
+}
+
+fn etag_of(meta: &rustix::fs::Stat) -> String {
+    format!(
+        "\"{:x}-{:x}-{:x}\"",
+        meta.st_size,
+        meta.st_mtime,
+        meta.st_mtime_nsec as u64 ^ meta.st_ino
+    )
+}
+
+fn modified_of(meta: &rustix::fs::Stat) -> SystemTime {
+    SystemTime::UNIX_EPOCH
+        + std::time::Duration::new(meta.st_mtime.max(0) as u64, meta.st_mtime_nsec as u32)
 }
 
 /// The decoded path without its leading `/`, or `None` if it could name
@@ -195,14 +319,8 @@ fn file_response(
     request: &HeaderMap,
 ) -> Response {
     let size = meta.st_size.max(0) as u64;
-    let modified = SystemTime::UNIX_EPOCH
-        + std::time::Duration::new(meta.st_mtime.max(0) as u64, meta.st_mtime_nsec as u32);
-    let etag = format!(
-        "\"{:x}-{:x}-{:x}\"",
-        size,
-        meta.st_mtime,
-        meta.st_mtime_nsec as u64 ^ meta.st_ino
-    );
+    let modified = modified_of(&meta);
+    let etag = etag_of(&meta);
     let fresh = status == StatusCode::OK
         && request
             .get(header::IF_NONE_MATCH)

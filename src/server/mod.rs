@@ -130,9 +130,7 @@ async fn serve(options: Options) -> Result<(), String> {
 pub fn router(state: Arc<AppState>, public: &Path) -> Router {
     let files = Router::new()
         .fallback(files::serve)
-        .with_state(Arc::new(files::Files {
-            public: public.to_path_buf(),
-        }));
+        .with_state(Arc::new(files::Files::new(public.to_path_buf())));
     api_routes()
         .fallback_service(files)
         .layer(middleware::from_fn(cache_headers))
