@@ -68,6 +68,8 @@ struct Kept {
 struct Identity([i64; 7]);
 
 impl Identity {
+    // The fields' types differ between platforms.
+    #[allow(clippy::unnecessary_cast)]
     fn of(meta: &rustix::fs::Stat) -> Identity {
         Identity([
             meta.st_dev as i64,
@@ -185,6 +187,8 @@ fn kept_response(kept: &Kept, request: &HeaderMap) -> Response {
     response
 }
 
+// The fields' types differ between platforms.
+#[allow(clippy::unnecessary_cast)]
 fn etag_of(meta: &rustix::fs::Stat) -> String {
     format!(
         "\"{:x}-{:x}-{:x}\"",
