@@ -22,5 +22,7 @@ port=$((20000 + RANDOM % 20000))
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+# From the work folder: schemathesis keeps its example database (.schemathesis/) there.
+cd "$work"
 st run "http://127.0.0.1:$port/api/openapi.json" --url "http://127.0.0.1:$port" \
   --checks all --max-examples 200 --seed 1 "$@"
