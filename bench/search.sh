@@ -40,17 +40,7 @@ throughput() { # root mode -> prints requests/s; mode: repeated | distinct
   "$kpot" server --root "$root" --port "$port" --answers "$answers" 2>/dev/null &
   local pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
-  cat > "$work/queries.lua" <<LUA
-local queries = {"%E4%BA%8B%E6%A5%AD%E5%86%8D%E7%94%9F", "%E8%A3%9C%E5%8A%A9%E9%87%91", "%E5%86%8D%E7%94%9F",
-  "%E6%A8%AA%E6%B5%9C", "%EF%BC%AB%EF%BC%A9%EF%BC%B0", "subsidy&lang=en", "seminar+yokohama&lang=en",
-  "%E5%89%B5%E6%A5%AD+%E8%9E%8D%E8%B3%87", "DX&type=event", "%E4%BA%8B%E6%A5%AD%E6%89%BF%E7%B6%99&status=open"}
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", "/api/search?q=" .. queries[(i % #queries) + 1])
-end
-LUA
-  wrk -t2 -c32 -d10s -s "$work/queries.lua" "http://127.0.0.1:$port" | awk '/Requests\/sec/ {print $2}'
+  wrk -t2 -c32 -d10s -s bench/queries.lua "http://127.0.0.1:$port" | awk '/Requests\/sec/ {print $2}'
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 

@@ -136,6 +136,29 @@ struct ServerArgs {
     /// 0 computes every request.
     #[arg(long, default_value_t = kpot::search::query::ANSWERS_KEPT)]
     answers: usize,
+    /// Seconds a client has to send a complete request head, counted from
+    /// connecting or from the previous response (so also the longest a
+    /// kept-alive connection stays idle).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds)]
+    header_timeout: f64,
+    /// Connections held at once (lowered to fit the open-file limit); when
+    /// full, the oldest idle one is closed to make room.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds to let requests in flight finish after SIGTERM or Ctrl-C
+    /// before stopping anyway.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds)]
+    shutdown_timeout: f64,
+}
+
+/// A number of seconds: positive, at most a day.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s <= 86_400.0 => Ok(s),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds from 0 to 86400"
+        )),
+    }
 }
 
 #[derive(Args)]
@@ -219,6 +242,11 @@ fn main() -> ExitCode {
                 root: cli.root.clone(),
                 interface: args.interface,
                 port: args.port,
+                limits: kpot::server::Limits {
+                    header_timeout: std::time::Duration::from_secs_f64(args.header_timeout),
+                    max_connections: args.max_connections as usize,
+                    shutdown_timeout: std::time::Duration::from_secs_f64(args.shutdown_timeout),
+                },
             };
             match kpot::server::run(options) {
                 Ok(()) => ExitCode::SUCCESS,

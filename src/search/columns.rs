@@ -303,8 +303,11 @@ impl Columns {
     /// Whether an event's days or a notice's application window overlap
     /// `from..=to`; pages without dates are outside every range.
     pub fn in_range(&self, doc: u32, from: Option<i64>, to: Option<i64>) -> bool {
-        if from.is_none() && to.is_none() {
-            return true;
+        match (from, to) {
+            (None, None) => return true,
+            // An empty range (`to` before `from`) holds nothing.
+            (Some(f), Some(t)) if f > t => return false,
+            _ => {}
         }
         let d = doc as usize;
         let or = |a: i64, b: i64| if a == NONE { b } else { a };
@@ -385,6 +388,7 @@ mod tests {
     fn date_ranges_overlap_event_days_and_notice_windows() {
         let event = columns(Dated::Event, [10, 20, NONE, NONE], None);
         assert!(event.in_range(0, Some(15), Some(30)));
+        assert!(!event.in_range(0, Some(16), Some(15)), "an empty range");
         assert!(event.in_range(0, None, Some(10)));
         assert!(!event.in_range(0, Some(21), None));
         let notice = columns(Dated::Notice, [NONE, NONE, NONE, 50], None);

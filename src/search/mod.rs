@@ -10,7 +10,7 @@ pub mod query;
 pub mod schema;
 pub mod snippet;
 
-pub use query::{Request, Response, SearchIndex, Sort};
+pub use query::{Hit, Request, Response, SearchIndex, Sort, Suggestion};
 
 /// Facet labels saved beside the index (see `documents::labels`).
 pub const LABELS_FILE: &str = "kpot-labels.json";

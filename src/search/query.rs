@@ -89,14 +89,21 @@ pub enum Sort {
     Deadline,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// One hit of `/api/search` (its schema is part of the OpenAPI document).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Hit {
+    /// The page's path on the site.
     pub url: String,
+    /// The page's title as plain text, as written (it may contain `<` or
+    /// `&`): escape it before putting it into HTML.
     pub title: String,
+    /// HTML: the text around the first match, escaped, with the matched
+    /// words in `<mark>`; safe to insert as HTML.
     pub snippet: String,
     #[serde(rename = "type")]
     pub kind: String,
     pub lang: String,
+    #[schema(value_type = Option<String>)]
     pub status: Option<&'static str>,
     pub date: Option<String>,
     pub organizer: Option<String>,
@@ -105,17 +112,24 @@ pub struct Hit {
     pub score: f32,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// The answer of `/api/search`.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = SearchResponse)]
 pub struct Response {
     pub total: usize,
     pub page: usize,
     pub per_page: usize,
     pub hits: Vec<Hit>,
+    /// Counts by facet (`type`, `category`, …) and value.
+    #[schema(value_type = BTreeMap<String, BTreeMap<String, usize>>)]
     pub facets: BTreeMap<&'static str, BTreeMap<String, usize>>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// One completion of `/api/suggest`.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Suggestion {
+    /// The page's title as plain text, as written: escape it before
+    /// putting it into HTML.
     pub title: String,
     pub url: String,
 }

@@ -56,6 +56,7 @@ pub fn router(live: Arc<Live>) -> Router {
         .route(EVENTS, get(events))
         .with_state(live)
         .merge(site)
+        .layer(middleware::from_fn(crate::server::security_headers))
 }
 
 /// A file of the site, as `kpot server` serves `public/`: `index.html` for
@@ -132,12 +133,9 @@ async fn file(State(live): State<Arc<Live>>, request: Request) -> Response {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut response = (status, Body::from(bytes)).into_response();
-        let mime = mime_guess::from_path(&name)
-            .first_raw()
-            .unwrap_or("application/octet-stream");
         response
             .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+            .insert(header::CONTENT_TYPE, crate::server::content_type(&name));
         response
     };
     let headers = response.headers_mut();

@@ -3,8 +3,16 @@
 //! The index is opened once and swapped for a new one when a build replaces
 //! `search-index/index/`; a query in flight keeps the index it started with.
 
+mod files;
+mod listen;
+mod openapi;
 mod page;
 pub mod params;
+mod security;
+
+pub use files::content_type;
+pub use listen::Limits;
+pub use security::security_headers;
 
 /// The search page's context without results, for the static build.
 pub fn page_context(
@@ -28,13 +36,13 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::timeout::TimeoutLayer;
 
 pub struct Options {
     pub root: PathBuf,
     pub interface: String,
     pub port: u16,
+    pub limits: Limits,
 }
 
 /// What a request handler reads.
@@ -97,6 +105,8 @@ async fn serve(options: Options) -> Result<(), String> {
     tokio::spawn(watch_index(state.clone()));
 
     let app = router(state, &public);
+    let mut limits = options.limits;
+    limits.max_connections = listen::fit_connections(limits.max_connections);
     let address: SocketAddr = format!("{}:{}", options.interface, options.port)
         .parse()
         .map_err(|e| format!("bad address {}:{}: {e}", options.interface, options.port))?;
@@ -104,23 +114,27 @@ async fn serve(options: Options) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     eprintln!(
-        "kpot server: http://{address}/ (search index: {})",
-        index_dir.display()
+        "kpot server: http://{address}/ (search index: {}; at most {} connections, header timeout {} s, shutdown timeout {} s)",
+        index_dir.display(),
+        limits.max_connections,
+        limits.header_timeout.as_secs_f64(),
+        limits.shutdown_timeout.as_secs_f64(),
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())
+    listen::serve(listener, app, limits, shutdown_signal()).await;
+    eprintln!("kpot server: stopped");
+    Ok(())
 }
 
-/// The routes, with bounded requests and time, compression and caching.
+/// The routes, with bounded requests and time, compression, caching and
+/// the security headers.
 pub fn router(state: Arc<AppState>, public: &Path) -> Router {
-    let files = ServeDir::new(public)
-        .append_index_html_on_directories(true)
-        .not_found_service(ServeFile::new(public.join("404.html")));
+    let files = Router::new()
+        .fallback(files::serve)
+        .with_state(Arc::new(files::Files::new(public.to_path_buf())));
     api_routes()
         .fallback_service(files)
         .layer(middleware::from_fn(cache_headers))
+        .layer(middleware::from_fn(security_headers))
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(16 * 1024))
         .layer(TimeoutLayer::with_status_code(
@@ -268,15 +282,24 @@ async fn api_search(State(state): State<Arc<AppState>>, RawQuery(query): RawQuer
 async fn api_suggest(State(state): State<Arc<AppState>>, RawQuery(query): RawQuery) -> Response {
     let mut q = String::new();
     let mut lang = None;
-    for (key, value) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
-        match key.as_ref() {
+    let pairs = match params::pairs(query.as_deref().unwrap_or("")) {
+        Ok(pairs) => pairs,
+        Err(error) => {
+            return json_response(
+                StatusCode::BAD_REQUEST,
+                &serde_json::json!({ "error": error }),
+            );
+        }
+    };
+    for (key, value) in pairs {
+        match key.as_str() {
             "q" => {
                 q = value
                     .chars()
                     .take(crate::search::query::MAX_QUERY_CHARS)
                     .collect()
             }
-            "lang" if value == "ja" || value == "en" => lang = Some(value.into_owned()),
+            "lang" if params::LANGS.contains(&value.as_str()) => lang = Some(value),
             "lang" => {
                 return json_response(
                     StatusCode::BAD_REQUEST,
@@ -297,7 +320,13 @@ async fn api_suggest(State(state): State<Arc<AppState>>, RawQuery(query): RawQue
 }
 
 async fn openapi() -> Response {
-    let mut response = OPENAPI.into_response();
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let text = DOCUMENT.get_or_init(|| {
+        openapi::document()
+            .to_pretty_json()
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    });
+    let mut response = text.as_str().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
@@ -305,15 +334,10 @@ async fn openapi() -> Response {
     response
 }
 
-pub const OPENAPI: &str = include_str!("openapi.json");
-
-/// Cache-Control for everything, and an ETag with `If-None-Match` for
-/// files (from their size and modification time).
+/// Cache-Control for everything: files revalidate with their ETag
+/// (see `files`), the API and search pages are never reused unchecked.
 async fn cache_headers(request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
-    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
-    let mut response = next.run(request).await;
-    let headers: &mut HeaderMap = response.headers_mut();
+    let path = request.uri().path();
     let cache = if path.starts_with("/api/") || path.ends_with("/search/") {
         "no-cache"
     } else if path.ends_with(".css") || path.ends_with(".js") {
@@ -321,40 +345,10 @@ async fn cache_headers(request: Request, next: Next) -> Response {
     } else {
         "public, max-age=300"
     };
+    let mut response = next.run(request).await;
+    let headers: &mut HeaderMap = response.headers_mut();
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    }
-    let etag = match (
-        headers.get(header::LAST_MODIFIED),
-        headers.get(header::CONTENT_LENGTH),
-    ) {
-        (Some(modified), Some(length)) => {
-            let mut hash: u64 = 0xcbf29ce484222325;
-            for b in modified
-                .as_bytes()
-                .iter()
-                .chain(length.as_bytes())
-                .chain(path.as_bytes())
-            {
-                hash = (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3);
-            }
-            Some(format!("\"{hash:016x}\""))
-        }
-        _ => None,
-    };
-    if let Some(etag) = etag
-        && let Ok(value) = HeaderValue::from_str(&etag)
-    {
-        if response.status() == StatusCode::OK
-            && if_none_match
-                .as_ref()
-                .is_some_and(|v| v.as_bytes() == etag.as_bytes())
-        {
-            let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
-            not_modified.headers_mut().insert(header::ETAG, value);
-            return not_modified;
-        }
-        response.headers_mut().insert(header::ETAG, value);
     }
     response
 }

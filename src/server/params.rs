@@ -8,13 +8,21 @@ use crate::when::When;
 use serde::Serialize;
 
 pub const TYPES: [&str; 5] = ["event", "notice", "program", "council", "page"];
+pub const LANGS: [&str; 2] = ["ja", "en"];
+pub const SORTS: [&str; 3] = ["relevance", "date", "deadline"];
 pub use crate::search::query::STATUSES;
+/// What `category`, `region` and `organizer` values look like (the
+/// OpenAPI document states it; [`is_slug`] checks it).
+pub const SLUG_PATTERN: &str = "^[A-Za-z0-9_-]{1,100}$";
 /// Pages beyond this are refused: nobody reads them, and deep paging is the
 /// cheapest way to make a server work for nothing.
 pub const MAX_PAGE: usize = 1000;
 
-#[derive(Debug, Serialize, PartialEq, Eq)]
+/// Why a request was refused.
+#[derive(Debug, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ParamError {
+    /// `bad_parameter` (or `index_unavailable` with status 503).
+    #[schema(value_type = String)]
     pub code: &'static str,
     pub message: String,
     pub parameter: String,
@@ -36,28 +44,25 @@ pub fn parse(query: &str) -> Result<Request, ParamError> {
         per_page: 20,
         ..Request::default()
     };
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        let value = value.trim();
-        match key.as_ref() {
-            "q" => request.q = value.chars().take(MAX_QUERY_CHARS).collect(),
-            "lang" => match value {
-                "ja" | "en" => request.lang = Some(value.to_string()),
-                "" => {}
-                _ => return Err(bad("lang", "lang must be ja or en")),
-            },
+    for (key, value) in pairs(query)? {
+        // Only the words are trimmed: every other value must be exactly
+        // what the OpenAPI document allows.
+        let value = value.as_str();
+        match key.as_str() {
+            "q" => request.q = value.trim().chars().take(MAX_QUERY_CHARS).collect(),
+            "lang" => request.lang = Some(one_of(value, &LANGS, "lang")?.to_string()),
             "type" => push_choice(&mut request.types, value, &TYPES, "type")?,
             "status" => push_choice(&mut request.statuses, value, &STATUSES, "status")?,
             "category" => push_slug(&mut request.categories, value, "category")?,
             "region" => push_slug(&mut request.regions, value, "region")?,
             "organizer" => push_slug(&mut request.organizers, value, "organizer")?,
-            "from" => request.from = date(value, "from")?.map(|w| w.start().timestamp()),
-            "to" => request.to = date(value, "to")?.map(|w| w.end().timestamp()),
+            "from" => request.from = Some(date(value, "from")?.start().timestamp()),
+            "to" => request.to = Some(date(value, "to")?.end().timestamp()),
             "sort" => {
-                request.sort = match value {
-                    "relevance" | "" => Sort::Relevance,
+                request.sort = match one_of(value, &SORTS, "sort")? {
                     "date" => Sort::Date,
                     "deadline" => Sort::Deadline,
-                    _ => return Err(bad("sort", "sort must be relevance, date or deadline")),
+                    _ => Sort::Relevance,
                 }
             }
             "page" => request.page = number(value, "page", 1, MAX_PAGE)?,
@@ -65,12 +70,43 @@ pub fn parse(query: &str) -> Result<Request, ParamError> {
             _ => {}
         }
     }
-    if let (Some(from), Some(to)) = (request.from, request.to)
-        && from > to
-    {
-        return Err(bad("to", "to must not be before from"));
-    }
     Ok(request)
+}
+
+/// The `key=value` pairs of a query string, decoded; a key or value that
+/// is not UTF-8 once decoded (`q=%ff`) is refused, naming the parameter,
+/// rather than searched for as U+FFFD (which matches everything).
+pub fn pairs(query: &str) -> Result<Vec<(String, String)>, ParamError> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let key = decode(key).map_err(|lossy| bad(&lossy, "parameter names must be UTF-8"))?;
+            let value = decode(value)
+                .map_err(|_| bad(&key, format!("{key} must be UTF-8 text (percent-encoded)")))?;
+            Ok((key, value))
+        })
+        .collect()
+}
+
+/// Form decoding (`+` is a space); `Err` holds a lossy copy.
+fn decode(text: &str) -> Result<String, String> {
+    let spaced = text.replace('+', " ");
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(&spaced).collect();
+    String::from_utf8(bytes).map_err(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// `value` if it is one of `allowed` (an empty value is not).
+fn one_of<'a>(value: &'a str, allowed: &[&str], name: &str) -> Result<&'a str, ParamError> {
+    if allowed.contains(&value) {
+        Ok(value)
+    } else {
+        Err(bad(
+            name,
+            format!("{name} must be one of {}", allowed.join(", ")),
+        ))
+    }
 }
 
 fn push_choice(
@@ -79,33 +115,26 @@ fn push_choice(
     allowed: &[&str],
     name: &str,
 ) -> Result<(), ParamError> {
-    if value.is_empty() {
-        return Ok(());
-    }
-    if !allowed.contains(&value) {
-        return Err(bad(
-            name,
-            format!("{name} must be one of {}", allowed.join(", ")),
-        ));
-    }
+    let value = one_of(value, allowed, name)?;
     if list.len() < 16 && !list.iter().any(|v| v == value) {
         list.push(value.to_string());
     }
     Ok(())
 }
 
-fn push_slug(list: &mut Vec<String>, value: &str, name: &str) -> Result<(), ParamError> {
-    if value.is_empty() {
-        return Ok(());
-    }
-    let valid = value.chars().count() <= 100
+/// [`SLUG_PATTERN`]: 1 to 100 ASCII letters, digits, `-` and `_`.
+pub fn is_slug(value: &str) -> bool {
+    (1..=100).contains(&value.len())
         && value
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
-    if !valid {
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn push_slug(list: &mut Vec<String>, value: &str, name: &str) -> Result<(), ParamError> {
+    if !is_slug(value) {
         return Err(bad(
             name,
-            format!("{name} must be a slug (letters, digits and hyphens)"),
+            format!("{name} must be a slug (1 to 100 ASCII letters, digits, - and _)"),
         ));
     }
     if list.len() < 32 && !list.iter().any(|v| v == value) {
@@ -114,14 +143,18 @@ fn push_slug(list: &mut Vec<String>, value: &str, name: &str) -> Result<(), Para
     Ok(())
 }
 
-fn date(value: &str, name: &str) -> Result<Option<When>, ParamError> {
-    if value.is_empty() {
-        return Ok(None);
-    }
-    When::parse(value)
-        .ok()
-        .filter(|w| (1900..=2200).contains(&w.year()))
-        .map(Some)
+/// A day as `YYYY-MM-DD` (OpenAPI's `format: date`), nothing else.
+fn date(value: &str, name: &str) -> Result<When, ParamError> {
+    let bytes = value.as_bytes();
+    let shaped = bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
+        .flatten()
+        .map(When::Day)
         .ok_or_else(|| bad(name, format!("{name} must be a date such as 2027-02-15")))
 }
 
@@ -160,17 +193,21 @@ mod tests {
         assert_eq!(parse("type=blog").unwrap_err().parameter, "type");
         assert_eq!(parse("status=maybe").unwrap_err().parameter, "status");
         assert_eq!(parse("from=yesterday").unwrap_err().parameter, "from");
-        assert_eq!(
-            parse("from=2027-02-02&to=2027-01-01")
-                .unwrap_err()
-                .parameter,
-            "to"
-        );
+        // A valid but empty range is not an error: it matches nothing.
+        assert!(parse("from=2027-02-02&to=2027-01-01").is_ok());
         assert_eq!(
             parse("category=%3Cscript%3E").unwrap_err().parameter,
             "category"
         );
         assert!(parse("utm_source=x").is_ok());
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_refused() {
+        assert_eq!(parse("q=%ff").unwrap_err().parameter, "q");
+        assert_eq!(parse("lang=ja&q=a%C3").unwrap_err().parameter, "q");
+        assert_eq!(parse("q=a+b%2Bc").unwrap().q, "a b+c");
+        assert_eq!(parse("q=%E4%BA%8B&&x").unwrap().q, "事");
     }
 
     #[test]

@@ -92,7 +92,9 @@ const AXE_SOURCE = () =>
 export async function axe(page) {
   const loaded = await page.evaluate(() => typeof window.axe === "object");
   if (!loaded) {
-    await page.addScriptTag({ content: AXE_SOURCE() });
+    // Evaluated through DevTools, not as an inline <script>: the site's
+    // Content-Security-Policy forbids those, and must not be weakened.
+    await page.evaluate(AXE_SOURCE());
   }
   const result = await page.evaluate(async () => {
     const r = await window.axe.run(document, { resultTypes: ["violations"] });
@@ -137,4 +139,26 @@ export async function pageWeight(context, url) {
   await page.goto(url, { waitUntil: "networkidle" });
   await page.close();
   return { url, total, requests, byType };
+}
+
+/**
+ * Reports every Content-Security-Policy violation in `context` (the
+ * browser's console message and the page's `securitypolicyviolation`
+ * event), and every page served without a policy, to `report(text)`.
+ */
+export async function watchCsp(context, report) {
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"} at ${event.sourceFile || document.location.href}:${event.lineNumber}`);
+    });
+  });
+  context.on("console", (message) => {
+    const text = message.text();
+    if (/Content Security Policy|CSP violation/i.test(text)) report(`${message.location().url || "?"}: ${text}`);
+  });
+  context.on("response", async (response) => {
+    if (response.request().resourceType() !== "document") return;
+    const policy = (await response.allHeaders())["content-security-policy"];
+    if (!policy || !/script-src 'self'/.test(policy)) report(`${response.url()}: served without a Content-Security-Policy limiting scripts`);
+  });
 }

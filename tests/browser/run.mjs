@@ -11,7 +11,7 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { axe, byImpact, launch, pageWeight } from "./chromium.mjs";
+import { axe, byImpact, launch, pageWeight, watchCsp } from "./chromium.mjs";
 
 const [base, shots] = process.argv.slice(2);
 if (!base || !shots) {
@@ -146,6 +146,9 @@ async function shot(page, name, viewport) {
 const desktop = await launch({ viewport: DESKTOP });
 const phone = await launch({ viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 1 });
 const noJs = await launch({ viewport: DESKTOP, javaScriptEnabled: false });
+for (const context of [desktop, phone, noJs]) {
+  await watchCsp(context, (text) => failures.push(`CSP: ${text}`));
+}
 
 /** Visits a page at both widths: common checks, axe, screenshots; `extra`
  * runs on the desktop page, `extraPhone` on the phone page. */

@@ -7,7 +7,7 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { launch } from "./chromium.mjs";
+import { launch, watchCsp } from "./chromium.mjs";
 
 const [base, root] = process.argv.slice(2);
 if (!base || !root) {
@@ -24,6 +24,8 @@ function step(name) {
 }
 
 const browser = await launch();
+const cspProblems = [];
+await watchCsp(browser, (text) => cspProblems.push(text));
 let failed = false;
 try {
   const page = await browser.newPage();
@@ -97,6 +99,8 @@ try {
     throw new Error("the page reloaded for a stylesheet edit");
   }
   writeFileSync(FILE, original);
+  step("no Content-Security-Policy violation, the live-reload script included");
+  if (cspProblems.length) throw new Error(`CSP:\n  ${cspProblems.join("\n  ")}`);
   step("all passed");
 } catch (error) {
   failed = true;
