@@ -721,10 +721,10 @@ fn unchanged(target: &Path, index_dir: &Path, inputs: &str) -> Option<Recorded> 
     if recorded.inputs.as_deref() != Some(inputs) {
         return None;
     }
-    if let Some(source) = &recorded.index_source {
-        if crate::search::index::built_from(index_dir).as_deref() != Some(source) {
-            return None;
-        }
+    if let Some(source) = &recorded.index_source
+        && crate::search::index::built_from(index_dir).as_deref() != Some(source)
+    {
+        return None;
     }
     manifest.matches(target).then_some(recorded)
 }
