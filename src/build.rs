@@ -25,6 +25,10 @@ pub struct BuildOptions {
     pub root: PathBuf,
     /// Where the site goes; `root/public` by default.
     pub output_dir: Option<PathBuf>,
+    /// Where the search index goes; by default `root/search-index/index`
+    /// for `root/public`, and `DIR-search-index` beside any other output
+    /// folder DIR (see [`index_dir`]).
+    pub index_dir: Option<PathBuf>,
     pub now: Option<String>,
     pub include_drafts: bool,
 }
@@ -108,12 +112,7 @@ pub fn prepare(
             format!("cannot read --now: {err}"),
         ))
     })?;
-    if !root.is_dir() {
-        return Err(BuildError::Fatal(Text::new(
-            format!("サイトのフォルダ {} がありません", root.display()),
-            format!("the site folder {} does not exist", root.display()),
-        )));
-    }
+    require_root(root)?;
     let mut diagnostics = Diagnostics::default();
     let config = config::load(root).map_err(|d| BuildError::Content(vec![d]))?;
     let theme = theme::load(root, &config.theme).map_err(|d| BuildError::Content(vec![d]))?;
@@ -155,6 +154,18 @@ pub fn prepare(
         now,
         diagnostics: diagnostics.sorted(),
     })
+}
+
+/// Fails unless the site folder exists: a build must not create it (nor
+/// anything in it) by locking or writing.
+fn require_root(root: &Path) -> Result<(), BuildError> {
+    if root.is_dir() {
+        return Ok(());
+    }
+    Err(BuildError::Fatal(Text::new(
+        format!("サイトのフォルダ {} がありません", root.display()),
+        format!("the site folder {} does not exist", root.display()),
+    )))
 }
 
 /// What a build records beside its output (in the manifest, see
@@ -200,6 +211,18 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             format!("cannot write {}: {err}", target.display()),
         ))
     };
+    require_root(root)?;
+    let index_dir = index_dir(options, &target);
+    // Before any work: a target that cannot be swapped, or one another
+    // build is writing, would only fail at the end.
+    refuse_mount_points(&target, &index_dir)?;
+    let locks = (
+        output::Lock::output(&target).map_err(cannot_write)?,
+        output::Lock::beside(&index_dir).map_err(cannot_write)?,
+    );
+    // Under the locks, whatever a killed build left beside them is stale.
+    output::remove_stale_staging(&target).map_err(cannot_write)?;
+    output::remove_stale_staging(&index_dir).map_err(cannot_write)?;
 
     // Unchanged inputs, unchanged output: nothing to do. Only a target
     // whose last build left a fingerprint can be unchanged; for any other,
@@ -218,7 +241,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     };
     watch.stage("fingerprint");
     if let Some(inputs) = &inputs
-        && let Some(recorded) = unchanged(&target, root, inputs)
+        && let Some(recorded) = unchanged(&target, &index_dir, inputs)
     {
         watch.stage("verify");
         return Ok(BuildReport {
@@ -261,7 +284,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let mut site = Site::new(config, data, content, catalog, bodies, *now, theme, env);
     let plan = site.plan();
     watch.stage("plan");
-    let writer = output::Writer::begin(&target).map_err(cannot_write)?;
+    let writer = output::Writer::begin(&target, &locks.0).map_err(cannot_write)?;
     watch.stage("scan output");
     let feeds = AtomicUsize::new(0);
     let put = |output: &Output| -> std::io::Result<()> {
@@ -278,7 +301,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         let index = config.build_search_index.then(|| {
             scope.spawn(|| {
                 let started = Instant::now();
-                let staged = crate::search::stage_index(root, content, catalog, data, bodies);
+                let staged =
+                    crate::search::stage_index_at(root, &index_dir, content, catalog, data, bodies);
                 (staged, started.elapsed())
             })
         });
@@ -309,8 +333,8 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             index_took = Some(took);
             let staged = staged.map_err(|err| {
                 BuildError::Fatal(Text::new(
-                    format!("検索インデックスを書けません: {err}"),
-                    format!("cannot write the search index: {err}"),
+                    format!("検索インデックスを書けません（公開中のサイトと索引は変更していません）: {err}"),
+                    format!("cannot write the search index (the live site and index were left unchanged): {err}"),
                 ))
             })?;
             Some(staged)
@@ -442,9 +466,74 @@ fn render_extras(
 
 fn write_error(err: std::io::Error) -> BuildError {
     BuildError::Fatal(Text::new(
-        format!("出力を書けません: {err}"),
-        format!("cannot write the output: {err}"),
+        format!("出力を書けません（公開中のサイトは変更していません）: {err}"),
+        format!("cannot write the output (the live site was left unchanged): {err}"),
     ))
+}
+
+/// Where this build's search index goes: `--index-dir`, else the site's
+/// own `search-index/index` for the site's own `public/`, else
+/// `DIR-search-index` beside the output folder DIR. A build into another
+/// folder never replaces the index the site's server is reading.
+fn index_dir(options: &BuildOptions, target: &Path) -> PathBuf {
+    let own = options.root.join("public");
+    if let Some(dir) = &options.index_dir {
+        return dir.clone();
+    }
+    if options.output_dir.is_none() || same_place(target, &own) {
+        return crate::search::default_index_dir(&options.root);
+    }
+    let name = target
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    target
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join(format!("{name}-search-index"))
+}
+
+/// Whether two paths name the same place, though spelled differently
+/// (`public` and `./public`). The last component is compared as it is:
+/// `public` may be a link to a generation, and resolving it would not do.
+fn same_place(a: &Path, b: &Path) -> bool {
+    let resolve = |path: &Path| {
+        let absolute = std::path::absolute(path).ok()?;
+        let parent = absolute.parent()?.canonicalize().ok()?;
+        Some(parent.join(absolute.file_name()?))
+    };
+    match (resolve(a), resolve(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Fails when the output or index folder is a mount point: a build is
+/// published by putting a new name in its place, which a mount point
+/// cannot take. Says what to do instead.
+fn refuse_mount_points(target: &Path, index_dir: &Path) -> Result<(), BuildError> {
+    if output::unswappable(target).is_some() {
+        let t = target.display();
+        return Err(BuildError::Fatal(Text::new(
+            format!(
+                "{t} はマウントポイントです。kpot build はその場所のリンクを一度に差し替えて公開するため、マウントポイントには公開できません（何も書き込んでいません）。ボリュームを別の場所（例: /mnt/volume）にマウントし、`kpot build -o /mnt/volume/site` でビルドして、/mnt/volume/site（公開中の世代へのリンク）を配信してください"
+            ),
+            format!(
+                "{t} is a mount point: kpot build publishes by swapping in a link at that path in one step, which a mount point cannot take (nothing was written). Mount the volume elsewhere (e.g. /mnt/volume), build with `kpot build -o /mnt/volume/site` and serve /mnt/volume/site (a link to the live generation)"
+            ),
+        )));
+    }
+    if output::unswappable(index_dir).is_some() {
+        let t = index_dir.display();
+        return Err(BuildError::Fatal(Text::new(
+            format!(
+                "{t} はマウントポイントです。検索インデックスは一度に差し替えるため、マウントポイントには書けません（何も書き込んでいません）。ボリュームを別の場所にマウントし、`--index-dir` でその中のフォルダ（例: /mnt/volume/index）を指定してください"
+            ),
+            format!(
+                "{t} is a mount point: the search index is swapped in whole, which a mount point cannot take (nothing was written). Mount the volume elsewhere and give a folder inside it with `--index-dir` (e.g. /mnt/volume/index)"
+            ),
+        )));
+    }
+    Ok(())
 }
 
 /// The time each stage of a build took (`KPOT_TIMINGS=1`).
@@ -626,17 +715,16 @@ impl Inputs {
 
 /// What the last build recorded, if its inputs had this fingerprint and
 /// its output and search index are still exactly as it left them.
-fn unchanged(target: &Path, root: &Path, inputs: &str) -> Option<Recorded> {
+fn unchanged(target: &Path, index_dir: &Path, inputs: &str) -> Option<Recorded> {
     let manifest = output::Manifest::load(target)?;
     let recorded: Recorded = serde_json::from_str(&manifest.meta).ok()?;
     if recorded.inputs.as_deref() != Some(inputs) {
         return None;
     }
-    if let Some(source) = &recorded.index_source {
-        let index = root.join("search-index").join("index");
-        if crate::search::index::built_from(&index).as_deref() != Some(source) {
-            return None;
-        }
+    if let Some(source) = &recorded.index_source
+        && crate::search::index::built_from(index_dir).as_deref() != Some(source)
+    {
+        return None;
     }
     manifest.matches(target).then_some(recorded)
 }

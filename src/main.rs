@@ -217,6 +217,10 @@ struct BuildArgs {
     /// Write the site here instead of ROOT/public.
     #[arg(long, short = 'o')]
     output_dir: Option<PathBuf>,
+    /// Write the search index here instead of ROOT/search-index/index
+    /// (with -o DIR: instead of DIR-search-index beside DIR).
+    #[arg(long)]
+    index_dir: Option<PathBuf>,
 }
 
 fn message_lang(flag: Option<&str>) -> Lang {
@@ -654,6 +658,7 @@ fn run_build(root: &std::path::Path, args: BuildArgs, lang: Lang) -> ExitCode {
     let result = build(&BuildOptions {
         root: root.to_path_buf(),
         output_dir: args.output_dir,
+        index_dir: args.index_dir,
         now: args.now,
         include_drafts: args.drafts,
     });

@@ -1,22 +1,29 @@
-//! Writing the built site so that readers never see half of it, and writing
-//! only the files whose bytes changed.
+//! Publishing the built site so that readers never see half of it, and
+//! writing only the files whose bytes changed.
 //!
-//! Every new or changed file is first written to a staging folder beside
-//! the target while the site renders; nothing in the target is touched
-//! until all of it has rendered and been written. Then:
+//! `public` is a symbolic link to a *generation*, a complete copy of the
+//! site in `.public.generations/<n>/` beside it. A build writes the next
+//! generation while the site renders: each unchanged file is a hard link to
+//! the live generation's (no bytes copied, same size and time), each new or
+//! changed one is written. Once all of it is written, the generation's
+//! [`Manifest`] is written beside it and one `rename(2)` of a fresh link
+//! over `public` makes it live: a reader, or a build killed at any instant,
+//! sees the old site or the new one, whole. (When `public` is still a real
+//! folder, from a first build or an older kpot, the link takes its place by
+//! `renameat2(RENAME_EXCHANGE)`, so there is never an instant without one.)
 //!
-//! - a first build (no target, or no record of the last build) swaps the
-//!   staging folder in whole, as before;
-//! - a later build moves each changed file in with a rename (readers see
-//!   the old file or the new one, never half of one) and removes the files
-//!   the site no longer has.
+//! The previous generation stays until the next build starts, for readers
+//! that were still reading it; anything else in `.public.generations/` is
+//! left from a build that did not finish and is removed then. Builds of one
+//! target take turns by an exclusive lock on that folder ([`Lock`]), so
+//! whatever a build finds there that is not live is stale.
 //!
-//! A [`Manifest`] beside the target (`.public.kpot-manifest`) records each
+//! The manifest (`.public.generations/<n>.kpot-manifest`) records each
 //! file's content hash with the size and modification time it had when
 //! written: a file whose size and time still match is known to hold those
 //! bytes without reading it, so an unchanged page costs a hash of the newly
-//! rendered bytes and nothing on disk. A file edited or deleted by hand no
-//! longer matches and is written again.
+//! rendered bytes and a link. A file edited or deleted by hand no longer
+//! matches and is written again.
 
 use crate::render::{Output, Payload};
 use rayon::prelude::*;
@@ -38,37 +45,56 @@ fn beside(target: &Path, tag: &str) -> io::Result<PathBuf> {
 fn beside_named(target: &Path, tag: &str) -> io::Result<PathBuf> {
     let path = hidden_beside(target, tag);
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+        std::fs::create_dir_all(parent).map_err(|err| with_path(parent, err))?;
     }
     Ok(path)
 }
 
 /// Where [`beside_named`] puts `tag`, without making its folder.
 fn hidden_beside(target: &Path, tag: &str) -> PathBuf {
-    let parent = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    parent_of(target).join(hidden_name(target, tag))
+}
+
+/// `.NAME.TAG` for `target` named NAME.
+fn hidden_name(target: &Path, tag: &str) -> String {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
-    parent.join(format!(".{name}.{tag}"))
+    format!(".{name}.{tag}")
+}
+
+/// The folder `target` is in (`.` for a bare name).
+fn parent_of(target: &Path) -> &Path {
+    target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// `err` with the path it is about: the OS's own message ("No space left on
+/// device") does not say which file.
+pub fn with_path(path: &Path, err: io::Error) -> io::Error {
+    io::Error::new(err.kind(), format!("{}: {err}", path.display()))
 }
 
 /// Writes one file so that it is either the old or the new version, never a
 /// half-written one: a temporary file beside it, then a rename.
 pub fn write_file_atomically(target: &Path, bytes: &[u8]) -> io::Result<()> {
     let staging = beside(target, "new")?;
-    std::fs::write(&staging, bytes)?;
-    std::fs::rename(&staging, target).inspect_err(|_| {
+    std::fs::write(&staging, bytes).map_err(|err| {
         let _ = std::fs::remove_file(&staging);
+        with_path(&staging, err)
+    })?;
+    std::fs::rename(&staging, target).map_err(|err| {
+        let _ = std::fs::remove_file(&staging);
+        with_path(target, err)
     })
 }
 
-/// Writes `outputs` into `target` atomically (as far as the file system
-/// allows: two renames) and returns the number of files written. Replaces
-/// the whole folder; [`Writer`] writes only what changed.
+/// Writes `outputs` into `target` atomically and returns the number of
+/// files written. Replaces the whole folder; [`Writer`] writes only what
+/// changed.
 pub fn write_atomically(target: &Path, outputs: &[Output]) -> io::Result<usize> {
     let staging = staging_dir(target)?;
     if let Err(err) = write_all(&staging, outputs) {
@@ -83,34 +109,194 @@ pub fn write_atomically(target: &Path, outputs: &[Output]) -> io::Result<usize> 
 pub fn staging_dir(target: &Path) -> io::Result<PathBuf> {
     let staging = beside(target, "new")?;
     if staging.exists() {
-        std::fs::remove_dir_all(&staging)?;
+        std::fs::remove_dir_all(&staging).map_err(|err| with_path(&staging, err))?;
     }
     Ok(staging)
 }
 
-/// Replaces `target` with the completely written `staging` folder: readers
-/// see the old folder or the new one, never a mix.
+/// Replaces the folder `target` with the completely written `staging`
+/// folder in one step: the two are exchanged (`renameat2(RENAME_EXCHANGE)`),
+/// so `target` is never missing, then the old one is removed. Readers see
+/// the old folder or the new one, never a mix and never none.
 pub fn swap_in(staging: &Path, target: &Path) -> io::Result<()> {
-    let old = beside(target, "old")?;
-    if target.exists() {
-        std::fs::rename(target, &old)?;
+    if std::fs::symlink_metadata(target).is_ok() {
+        match exchange(staging, target) {
+            Ok(()) => {
+                // Now the old folder. Left behind if this fails (or the
+                // build is killed), it is removed by the next build.
+                let _ = remove_any(staging);
+                return Ok(());
+            }
+            Err(err) if exchange_unsupported(&err) => {
+                return swap_in_by_two_renames(staging, target);
+            }
+            Err(err) => {
+                let _ = std::fs::remove_dir_all(staging);
+                return Err(with_path(target, err));
+            }
+        }
     }
+    std::fs::rename(staging, target).map_err(|err| {
+        let _ = std::fs::remove_dir_all(staging);
+        with_path(target, err)
+    })
+}
+
+/// Exchanges the names of `a` and `b` atomically (both must exist).
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(io::Error::from)
+}
+
+/// Whether `exchange` failed because the file system (or kernel) cannot
+/// exchange names, rather than for a reason that a plain rename shares.
+fn exchange_unsupported(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(code) if code == rustix::io::Errno::INVAL.raw_os_error()
+            || code == rustix::io::Errno::NOSYS.raw_os_error()
+            || code == rustix::io::Errno::OPNOTSUPP.raw_os_error()
+    )
+}
+
+/// The swap for file systems without `RENAME_EXCHANGE`: `target` is missing
+/// between the two renames.
+fn swap_in_by_two_renames(staging: &Path, target: &Path) -> io::Result<()> {
+    let old = beside(target, "old")?;
+    std::fs::rename(target, &old).map_err(|err| with_path(target, err))?;
     if let Err(err) = std::fs::rename(staging, target) {
         // Put the previous version back rather than leave none.
-        if old.exists() {
-            let _ = std::fs::rename(&old, target);
-        }
+        let _ = std::fs::rename(&old, target);
         let _ = std::fs::remove_dir_all(staging);
-        return Err(err);
+        return Err(with_path(target, err));
     }
-    if old.exists() {
-        std::fs::remove_dir_all(&old)?;
+    let _ = remove_any(&old);
+    Ok(())
+}
+
+/// Removes a file, link or folder (with everything in it).
+fn remove_any(path: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
+        Ok(_) => std::fs::remove_file(path),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
+/// Removes what an interrupted swap or write left beside `target`: the
+/// `.NAME.new-PID` and `.NAME.old-PID` files and folders. Only safe while
+/// holding the [`Lock`] that covers `target`: then no other build is
+/// writing them.
+pub fn remove_stale_staging(target: &Path) -> io::Result<()> {
+    let parent = parent_of(target);
+    let prefixes = [hidden_name(target, "new-"), hidden_name(target, "old-")];
+    let entries = match std::fs::read_dir(parent) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(with_path(parent, err)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|err| with_path(parent, err))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+            let path = entry.path();
+            remove_any(&path).map_err(|err| with_path(&path, err))?;
+        }
     }
     Ok(())
 }
 
+/// An exclusive lock on a folder, held while a build writes the target the
+/// folder belongs to, so that two builds never interleave and a build may
+/// treat any staging left beside the target as stale. Released when
+/// dropped (or when the process dies, however it dies).
+#[derive(Debug)]
+pub struct Lock {
+    _dir: std::fs::File,
+}
+
+impl Lock {
+    /// Locks `dir` (made if missing), failing at once if another process
+    /// holds it: waiting could wait for ever on a stuck build.
+    fn acquire(dir: &Path) -> io::Result<Lock> {
+        use rustix::fs::{FlockOperation, flock};
+        std::fs::create_dir_all(dir).map_err(|err| with_path(dir, err))?;
+        let file = std::fs::File::open(dir).map_err(|err| with_path(dir, err))?;
+        match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => Ok(Lock { _dir: file }),
+            Err(rustix::io::Errno::WOULDBLOCK) => Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!(
+                    "another kpot build holds the lock on {}; run again once it has finished",
+                    dir.display()
+                ),
+            )),
+            Err(err) => Err(with_path(dir, err.into())),
+        }
+    }
+
+    /// The lock of the site folder `target`: its generations folder.
+    pub fn output(target: &Path) -> io::Result<Lock> {
+        Lock::acquire(&generations_dir(target))
+    }
+
+    /// The lock of a folder swapped in whole by [`swap_in`] (the search
+    /// index): a `.NAME.lock` folder beside it.
+    pub fn beside(target: &Path) -> io::Result<Lock> {
+        Lock::acquire(&hidden_beside(target, "lock"))
+    }
+}
+
+/// Why `target` cannot be published by swapping a name, if it cannot: it
+/// is a mount point, and a mount point cannot be renamed or replaced.
+/// Checked before a build does any work.
+pub fn unswappable(target: &Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(target).ok()?;
+    if !meta.is_dir() {
+        return None;
+    }
+    is_mount_point(target).then(|| {
+        format!(
+            "{} is a mount point, which cannot be replaced in one step",
+            target.display()
+        )
+    })
+}
+
+/// Whether the folder `path` is the root of a mounted file system: statx's
+/// own flag where the kernel gives it (bind mounts included), else a device
+/// different from its parent's.
+fn is_mount_point(path: &Path) -> bool {
+    use rustix::fs::{AtFlags, CWD, StatxAttributes, StatxFlags, statx};
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(stat) = statx(
+        CWD,
+        path,
+        AtFlags::SYMLINK_NOFOLLOW | AtFlags::NO_AUTOMOUNT,
+        StatxFlags::empty(),
+    ) && stat
+        .stx_attributes_mask
+        .contains(StatxAttributes::MOUNT_ROOT)
+    {
+        return stat.stx_attributes.contains(StatxAttributes::MOUNT_ROOT);
+    }
+    let parent = match std::path::absolute(path) {
+        Ok(abs) => abs.parent().map(Path::to_path_buf),
+        Err(_) => None,
+    };
+    match (
+        std::fs::symlink_metadata(path),
+        parent.map(std::fs::metadata),
+    ) {
+        (Ok(own), Some(Ok(up))) => own.dev() != up.dev(),
+        _ => false,
+    }
+}
+
 fn write_all(root: &Path, outputs: &[Output]) -> io::Result<()> {
-    std::fs::create_dir_all(root)?;
+    std::fs::create_dir_all(root).map_err(|err| with_path(root, err))?;
     let dirs = Dirs::default();
     outputs.par_iter().try_for_each(|output| {
         let path = safe_join(root, &output.path)?;
@@ -119,7 +305,7 @@ fn write_all(root: &Path, outputs: &[Output]) -> io::Result<()> {
             Payload::Bytes(bytes) => std::fs::write(&path, bytes),
             Payload::Copy(source) => std::fs::copy(source, &path).map(|_| ()),
         }
-        .map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", path.display())))
+        .map_err(|err| with_path(&path, err))
     })
 }
 
@@ -159,7 +345,7 @@ impl Dirs {
         {
             return Ok(());
         }
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir).map_err(|err| with_path(dir, err))?;
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -215,6 +401,34 @@ fn stamp(meta: &std::fs::Metadata) -> (u64, u128) {
     (meta.len(), mtime)
 }
 
+/// `.public.generations`, beside `public`: the generations, their
+/// manifests, and the lock.
+fn generations_dir(target: &Path) -> PathBuf {
+    hidden_beside(target, "generations")
+}
+
+/// The live generation of `target`: its number and folder, when `target`
+/// is a link to one of its generations (as a build leaves it).
+fn live_generation(target: &Path) -> Option<(u64, PathBuf)> {
+    let link = std::fs::read_link(target).ok()?;
+    let mut parts = link.components();
+    let (Some(Component::Normal(dir)), Some(Component::Normal(number)), None) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    if dir.to_str() != Some(hidden_name(target, "generations").as_str()) {
+        return None;
+    }
+    let number: u64 = number.to_str()?.parse().ok()?;
+    Some((number, generations_dir(target).join(number.to_string())))
+}
+
+/// Where the manifest of generation `number` is.
+fn manifest_path(target: &Path, number: u64) -> PathBuf {
+    generations_dir(target).join(format!("{number}.kpot-manifest"))
+}
+
 /// The record of the last build of a target folder: each file's hash, size
 /// and time, and a line the caller keeps there (`kpot build` keeps the
 /// fingerprint of its inputs and its report).
@@ -227,15 +441,12 @@ pub struct Manifest {
 const MANIFEST_HEADER: &str = "kpot-manifest 1";
 
 impl Manifest {
-    /// Where the manifest of `target` lives: `.public.kpot-manifest` beside
-    /// `public/` (hidden, like the staging folders, and never deployed).
-    pub fn path(target: &Path) -> io::Result<PathBuf> {
-        beside_named(target, "kpot-manifest")
-    }
-
-    /// The manifest of `target`, if there is a readable one.
+    /// The manifest of `target`'s live generation, if there is a readable
+    /// one. It is written before the generation goes live, so it always
+    /// describes what `target` shows.
     pub fn load(target: &Path) -> Option<Manifest> {
-        let text = std::fs::read_to_string(hidden_beside(target, "kpot-manifest")).ok()?;
+        let (number, _) = live_generation(target)?;
+        let text = std::fs::read_to_string(manifest_path(target, number)).ok()?;
         Manifest::parse(&text)
     }
 
@@ -243,7 +454,8 @@ impl Manifest {
     /// files after it.
     pub fn meta(target: &Path) -> Option<String> {
         use std::io::BufRead;
-        let file = std::fs::File::open(hidden_beside(target, "kpot-manifest")).ok()?;
+        let (number, _) = live_generation(target)?;
+        let file = std::fs::File::open(manifest_path(target, number)).ok()?;
         let mut lines = io::BufReader::new(file).lines();
         if lines.next()?.ok()? != MANIFEST_HEADER {
             return None;
@@ -302,10 +514,14 @@ impl Manifest {
     }
 }
 
-/// Every file below `root` (relative `/`-separated path → size and time).
+/// Every file below `root` (relative `/`-separated path → size and time);
+/// `root` itself may be a link to the folder.
 fn scan(root: &Path) -> io::Result<HashMap<String, (u64, u128)>> {
     let mut paths = Vec::new();
-    for entry in walkdir::WalkDir::new(root).min_depth(1) {
+    for entry in walkdir::WalkDir::new(root)
+        .follow_root_links(true)
+        .min_depth(1)
+    {
         let entry = entry.map_err(io::Error::other)?;
         if !entry.file_type().is_dir() {
             let rel = entry.path().strip_prefix(root).map_err(io::Error::other)?;
@@ -328,53 +544,81 @@ pub struct WriteStats {
     pub files: usize,
     /// Files whose bytes were written (new or changed).
     pub written: usize,
-    /// Files removed because the site no longer has them.
+    /// Files the live site had and the new one has not.
     pub removed: usize,
 }
 
-/// Writes a site into `target` file by file as it renders, then commits it
-/// in one step (see the module comment). Safe to feed from many threads.
-/// Dropping it without [`Writer::commit`] leaves `target` untouched.
+/// Writes the next generation of `target` file by file as the site renders,
+/// then makes it live in one step (see the module comment). Safe to feed
+/// from many threads. Dropping it without [`Writer::commit`] removes the
+/// unfinished generation and leaves `target` untouched.
 pub struct Writer {
     target: PathBuf,
+    /// The generation being written, `.public.generations/<number>`.
     staging: PathBuf,
-    /// The files in `target` now, when it can be updated in place: the last
-    /// build's record, with what is on disk.
+    number: u64,
+    /// The live generation, when unchanged files can be linked from it.
     previous: Option<Previous>,
     dirs: Dirs,
-    /// Every file of the new site; those written to staging are `changed`.
+    /// Every file of the new site; those written (not linked) are `changed`.
     records: Mutex<Vec<(String, FileRecord, bool)>>,
     written: AtomicUsize,
     committed: bool,
+    /// Removing the generations that are no longer needed, meanwhile.
+    pruning: Option<std::thread::JoinHandle<()>>,
 }
 
 struct Previous {
+    /// The live generation's folder.
+    dir: PathBuf,
     manifest: Manifest,
-    /// What is in `target` now: relative path → size and time.
+    /// What is in it now: relative path → size and time.
     on_disk: HashMap<String, (u64, u128)>,
 }
 
 impl Writer {
-    /// Starts a build of `target`. The last build's manifest, if any and if
-    /// `target` exists, lets unchanged files be skipped.
-    pub fn begin(target: &Path) -> io::Result<Writer> {
-        let previous = match Manifest::load(target) {
-            Some(manifest) if target.is_dir() => Some(Previous {
-                manifest,
-                on_disk: scan(target)?,
-            }),
-            _ => None,
-        };
-        let staging = staging_dir(target)?;
-        std::fs::create_dir_all(&staging)?;
+    /// Starts the next generation of `target`; `_lock` (from
+    /// [`Lock::output`]) proves no other build is at it. The live
+    /// generation's manifest, if any, lets unchanged files be linked
+    /// instead of written. Everything else in the generations folder but
+    /// the live generation is removed, on a thread of its own: the previous
+    /// generation, kept since the last build for readers still reading it,
+    /// and whatever an interrupted build left.
+    pub fn begin(target: &Path, _lock: &Lock) -> io::Result<Writer> {
+        let generations = generations_dir(target);
+        let live = live_generation(target);
+        let (stale, newest) = stale_generations(&generations, live.as_ref().map(|(n, _)| *n))?;
+        let pruning = (!stale.is_empty()).then(|| {
+            std::thread::spawn(move || {
+                for path in stale {
+                    // What cannot be removed now is tried again next time.
+                    let _ = remove_any(&path);
+                }
+            })
+        });
+        // Without a readable live generation and manifest, everything is
+        // written.
+        let previous = live.and_then(|(number, dir)| {
+            let text = std::fs::read_to_string(manifest_path(target, number)).ok()?;
+            Some(Previous {
+                manifest: Manifest::parse(&text)?,
+                on_disk: scan(&dir).ok()?,
+                dir,
+            })
+        });
+        let number = newest + 1;
+        let staging = generations.join(number.to_string());
+        std::fs::create_dir_all(&staging).map_err(|err| with_path(&staging, err))?;
         Ok(Writer {
             target: target.to_path_buf(),
             staging,
+            number,
             previous,
             dirs: Dirs::default(),
             records: Mutex::new(Vec::new()),
             written: AtomicUsize::new(0),
             committed: false,
+            pruning,
         })
     }
 
@@ -387,40 +631,39 @@ impl Writer {
         self.len() == 0
     }
 
-    /// Whether this build updates an existing target in place.
+    /// Whether this build starts from a live generation it can link from.
     pub fn is_incremental(&self) -> bool {
         self.previous.is_some()
     }
 
-    /// Adds one file of the new site: skipped when the target already holds
-    /// these bytes, else written to staging.
+    /// Adds one file of the new site: linked from the live generation when
+    /// that already holds these bytes, else written.
     pub fn put(&self, output: &Output) -> io::Result<()> {
         let staged = safe_join(&self.staging, &output.path)?;
         let copied;
         let bytes: &[u8] = match &output.payload {
             Payload::Bytes(bytes) => bytes,
             Payload::Copy(source) => {
-                copied = std::fs::read(source).map_err(|err| {
-                    io::Error::new(err.kind(), format!("{}: {err}", source.display()))
-                })?;
+                copied = std::fs::read(source).map_err(|err| with_path(source, err))?;
                 &copied
             }
         };
         let hash = content_hash(bytes);
+        self.dirs.ensure_parent(&staged)?;
         if let Some(previous) = &self.previous
             && let Some(old) = previous.manifest.files.get(&output.path)
             && old.hash == hash
             && previous.on_disk.get(&output.path) == Some(&(old.size, old.mtime))
+            // Should the file have gone since the scan, it is written.
+            && std::fs::hard_link(previous.dir.join(&output.path), &staged).is_ok()
         {
             self.record(output.path.clone(), *old, false);
             return Ok(());
         }
-        self.dirs.ensure_parent(&staged)?;
-        let with_path =
-            |err: io::Error| io::Error::new(err.kind(), format!("{}: {err}", staged.display()));
-        let mut file = std::fs::File::create(&staged).map_err(with_path)?;
-        file.write_all(bytes).map_err(with_path)?;
-        let (size, mtime) = stamp(&file.metadata().map_err(with_path)?);
+        let mut file = std::fs::File::create(&staged).map_err(|err| with_path(&staged, err))?;
+        file.write_all(bytes)
+            .map_err(|err| with_path(&staged, err))?;
+        let (size, mtime) = stamp(&file.metadata().map_err(|err| with_path(&staged, err))?);
         self.written.fetch_add(1, Ordering::Relaxed);
         self.record(output.path.clone(), FileRecord { hash, size, mtime }, true);
         Ok(())
@@ -433,32 +676,25 @@ impl Writer {
             .push((path, record, changed));
     }
 
-    /// Makes the new site the target's content and records it with `meta`.
+    /// Records the new generation with `meta` and makes it live.
     pub fn commit(mut self, meta: &str) -> io::Result<WriteStats> {
-        self.committed = true;
         let records = std::mem::take(&mut *self.records.lock().unwrap_or_else(|e| e.into_inner()));
         let mut seen = HashSet::with_capacity(records.len());
         for (path, _, _) in &records {
             if !seen.insert(path.as_str()) {
-                let _ = std::fs::remove_dir_all(&self.staging);
                 return Err(io::Error::new(
                     io::ErrorKind::AlreadyExists,
                     format!("two outputs write the same file: {path}"),
                 ));
             }
         }
-        let manifest_path = Manifest::path(&self.target)?;
-        let result = match self.previous.take() {
-            None => self.commit_whole(&manifest_path),
-            Some(previous) => self.commit_changes(&previous, &records, &manifest_path),
-        };
-        let removed = match result {
-            Ok(removed) => removed,
-            Err(err) => {
-                let _ = std::fs::remove_dir_all(&self.staging);
-                return Err(err);
-            }
-        };
+        let removed = self.previous.as_ref().map_or(0, |previous| {
+            previous
+                .on_disk
+                .keys()
+                .filter(|p| !seen.contains(p.as_str()))
+                .count()
+        });
         let manifest = Manifest {
             meta: meta.to_string(),
             files: records
@@ -466,7 +702,18 @@ impl Writer {
                 .map(|(path, record, _)| (path.clone(), *record))
                 .collect(),
         };
-        write_file_atomically(&manifest_path, manifest.serialize().as_bytes())?;
+        // Before the swap: the live generation always has its manifest.
+        write_file_atomically(
+            &manifest_path(&self.target, self.number),
+            manifest.serialize().as_bytes(),
+        )?;
+        self.publish()?;
+        self.committed = true;
+        // An older kpot's record of the folder this build replaced.
+        let _ = remove_any(&hidden_beside(&self.target, "kpot-manifest"));
+        if let Some(pruning) = self.pruning.take() {
+            let _ = pruning.join();
+        }
         Ok(WriteStats {
             files: records.len(),
             written: self.written.load(Ordering::Relaxed),
@@ -474,81 +721,67 @@ impl Writer {
         })
     }
 
-    /// First build: the staging folder becomes the target.
-    fn commit_whole(&self, manifest_path: &Path) -> io::Result<usize> {
-        // A manifest must never describe a folder it was not written for.
-        remove_if_exists(manifest_path)?;
-        swap_in(&self.staging, &self.target)?;
-        Ok(0)
+    /// Points `target` at the new generation in one step.
+    fn publish(&self) -> io::Result<()> {
+        let generations = generations_dir(&self.target);
+        let link = generations.join(format!("{}.link", self.number));
+        let _ = remove_any(&link);
+        // Relative, so that the site folder can be moved or mounted elsewhere.
+        let points_to =
+            Path::new(&hidden_name(&self.target, "generations")).join(self.number.to_string());
+        std::os::unix::fs::symlink(&points_to, &link).map_err(|err| with_path(&link, err))?;
+        let is_folder = std::fs::symlink_metadata(&self.target).is_ok_and(|m| m.is_dir());
+        let swapped = if is_folder {
+            // A real folder (a first build over an older kpot's output):
+            // exchanged with the link, then removed from where it lands.
+            exchange(&link, &self.target).map(|()| {
+                let _ = remove_any(&link);
+            })
+        } else {
+            std::fs::rename(&link, &self.target)
+        };
+        swapped.map_err(|err| {
+            let _ = std::fs::remove_file(&link);
+            with_path(&self.target, err)
+        })
     }
+}
 
-    /// Later builds: stale files out, changed files in, one rename each.
-    fn commit_changes(
-        &self,
-        previous: &Previous,
-        records: &[(String, FileRecord, bool)],
-        manifest_path: &Path,
-    ) -> io::Result<usize> {
-        // Until the new manifest is written, the old one would be wrong.
-        remove_if_exists(manifest_path)?;
-        let keep: HashSet<&str> = records.iter().map(|(p, _, _)| p.as_str()).collect();
-        // Everything in the target that the new site lacks (including any
-        // file put there by hand: the target is the build's alone).
-        let mut stale: Vec<&String> = previous
-            .on_disk
-            .keys()
-            .filter(|p| !keep.contains(p.as_str()))
-            .collect();
-        stale.sort_unstable();
-        for rel in &stale {
-            let path = self.target.join(rel);
-            match std::fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-                Err(err) => return Err(err),
-            }
+/// Everything in the generations folder but generation `live` and its
+/// manifest, and the highest generation number found there (0 if none).
+fn stale_generations(generations: &Path, live: Option<u64>) -> io::Result<(Vec<PathBuf>, u64)> {
+    let mut stale = Vec::new();
+    let mut newest = live.unwrap_or(0);
+    let entries = match std::fs::read_dir(generations) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok((stale, newest)),
+        Err(err) => return Err(with_path(generations, err)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|err| with_path(generations, err))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let number = name
+            .split('.')
+            .find(|part| !part.is_empty())
+            .and_then(|part| part.parse::<u64>().ok());
+        newest = newest.max(number.unwrap_or(0));
+        let is_live = live.is_some_and(|live| {
+            number == Some(live) && (*name == *live.to_string() || name.ends_with(".kpot-manifest"))
+        });
+        if !is_live {
+            stale.push(entry.path());
         }
-        let dirs = Dirs::default();
-        records
-            .par_iter()
-            .filter(|(_, _, changed)| *changed)
-            .try_for_each(|(rel, _, _)| {
-                let to = self.target.join(rel);
-                dirs.ensure_parent(&to)?;
-                if to.is_dir() {
-                    // A folder where a file now goes: the old site had
-                    // pages below this path, the new one has a file.
-                    std::fs::remove_dir_all(&to)?;
-                }
-                std::fs::rename(self.staging.join(rel), &to)
-                    .map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", to.display())))
-            })?;
-        // Folders left empty by removed pages.
-        for rel in &stale {
-            let mut dir = self.target.join(rel);
-            while dir.pop() && dir != self.target {
-                if std::fs::remove_dir(&dir).is_err() {
-                    break;
-                }
-            }
-        }
-        let _ = std::fs::remove_dir_all(&self.staging);
-        Ok(stale.len())
     }
+    Ok((stale, newest))
 }
 
 impl Drop for Writer {
     fn drop(&mut self) {
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.staging);
+            let _ = std::fs::remove_file(manifest_path(&self.target, self.number));
         }
-    }
-}
-
-fn remove_if_exists(path: &Path) -> io::Result<()> {
-    match std::fs::remove_file(path) {
-        Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
-        _ => Ok(()),
     }
 }
 
@@ -594,7 +827,8 @@ mod tests {
 
     /// Builds `outputs` into `target` with a [`Writer`].
     fn build(target: &Path, outputs: &[Output]) -> WriteStats {
-        let writer = Writer::begin(target).unwrap();
+        let lock = Lock::output(target).unwrap();
+        let writer = Writer::begin(target, &lock).unwrap();
         for o in outputs {
             writer.put(o).unwrap();
         }
@@ -652,11 +886,8 @@ mod tests {
         assert_eq!(manifest.meta, "meta line");
         assert_eq!(manifest.files.len(), 2);
         assert!(manifest.matches(&target));
-        // Only the target and its manifest are left beside it.
-        assert_eq!(
-            names_in(dir.path()),
-            vec![".public.kpot-manifest", "public"]
-        );
+        // Only the target and its generations are left beside it.
+        assert_eq!(names_in(dir.path()), vec![".public.generations", "public"]);
     }
 
     #[test]
@@ -721,15 +952,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("public");
         build(&target, &[out("index.html", "home")]);
-        let writer = Writer::begin(&target).unwrap();
+        let generations = names_in(&generations_dir(&target));
+        let lock = Lock::output(&target).unwrap();
+        let writer = Writer::begin(&target, &lock).unwrap();
         writer.put(&out("index.html", "half")).unwrap();
         assert!(writer.put(&out("../evil.html", "x")).is_err());
         drop(writer);
         assert_eq!(files(&target), vec![("index.html".into(), "home".into())]);
-        assert_eq!(
-            names_in(dir.path()),
-            vec![".public.kpot-manifest", "public"]
-        );
+        assert_eq!(names_in(dir.path()), vec![".public.generations", "public"]);
+        assert_eq!(names_in(&generations_dir(&target)), generations);
     }
 
     #[test]
@@ -750,7 +981,8 @@ mod tests {
     fn the_same_file_twice_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("public");
-        let writer = Writer::begin(&target).unwrap();
+        let lock = Lock::output(&target).unwrap();
+        let writer = Writer::begin(&target, &lock).unwrap();
         writer.put(&out("a.html", "1")).unwrap();
         writer.put(&out("a.html", "2")).unwrap();
         assert!(writer.commit("").is_err());
@@ -777,5 +1009,121 @@ mod tests {
         assert_eq!(back.files, manifest.files);
         assert!(Manifest::parse("something else\n").is_none());
         assert!(Manifest::parse("kpot-manifest 1\nmeta\nnot a line\n").is_none());
+    }
+
+    #[test]
+    fn the_live_and_the_previous_generation_are_kept_and_older_ones_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        for text in ["1", "2", "3"] {
+            build(
+                &target,
+                &[out("index.html", text), out("same.html", "same")],
+            );
+        }
+        assert_eq!(
+            std::fs::read_link(&target).unwrap(),
+            Path::new(".public.generations/3")
+        );
+        assert_eq!(
+            names_in(&generations_dir(&target)),
+            vec!["2", "2.kpot-manifest", "3", "3.kpot-manifest"]
+        );
+        // The previous generation is still whole for its readers, and an
+        // unchanged file is one file in both (a hard link).
+        let previous = generations_dir(&target).join("2");
+        assert_eq!(
+            std::fs::read_to_string(previous.join("index.html")).unwrap(),
+            "2"
+        );
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(
+            std::fs::metadata(previous.join("same.html")).unwrap().ino(),
+            std::fs::metadata(target.join("same.html")).unwrap().ino()
+        );
+    }
+
+    #[test]
+    fn what_an_interrupted_build_left_is_removed_by_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        build(&target, &[out("index.html", "1")]);
+        let generations = generations_dir(&target);
+        // An unfinished generation, a link never swapped in, a manifest
+        // half written, and an older kpot's staging folders.
+        std::fs::create_dir_all(generations.join("7/a")).unwrap();
+        std::fs::write(generations.join("7/a/index.html"), "half").unwrap();
+        std::os::unix::fs::symlink(".public.generations/7", generations.join("7.link")).unwrap();
+        std::fs::write(generations.join(".1.kpot-manifest.new-99"), "kpot").unwrap();
+        std::fs::create_dir_all(dir.path().join(".public.new-4242/x")).unwrap();
+        std::fs::create_dir_all(dir.path().join(".public.old-4243")).unwrap();
+        remove_stale_staging(&target).unwrap();
+        build(&target, &[out("index.html", "2")]);
+        assert_eq!(names_in(dir.path()), vec![".public.generations", "public"]);
+        assert_eq!(
+            names_in(&generations),
+            vec!["1", "1.kpot-manifest", "8", "8.kpot-manifest"]
+        );
+        assert_eq!(files(&target), vec![("index.html".into(), "2".into())]);
+    }
+
+    #[test]
+    fn a_real_folder_is_replaced_by_a_link_to_the_first_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        std::fs::create_dir_all(target.join("old")).unwrap();
+        std::fs::write(target.join("old/index.html"), "old").unwrap();
+        std::fs::write(
+            dir.path().join(".public.kpot-manifest"),
+            "kpot-manifest 1\n",
+        )
+        .unwrap();
+        build(&target, &[out("index.html", "new")]);
+        assert!(std::fs::symlink_metadata(&target).unwrap().is_symlink());
+        assert_eq!(files(&target), vec![("index.html".into(), "new".into())]);
+        assert_eq!(names_in(dir.path()), vec![".public.generations", "public"]);
+        assert_eq!(
+            names_in(&generations_dir(&target)),
+            vec!["1", "1.kpot-manifest"]
+        );
+    }
+
+    #[test]
+    fn a_second_build_of_the_same_target_is_refused_while_one_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        let held = Lock::output(&target).unwrap();
+        let err = Lock::output(&target).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+        assert!(err.to_string().contains(".public.generations"), "{err}");
+        drop(held);
+        Lock::output(&target).unwrap();
+    }
+
+    #[test]
+    fn swap_in_exchanges_folders_and_leaves_nothing_beside() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("index");
+        for text in ["1", "2"] {
+            let staging = staging_dir(&target).unwrap();
+            std::fs::create_dir_all(&staging).unwrap();
+            std::fs::write(staging.join("meta.json"), text).unwrap();
+            swap_in(&staging, &target).unwrap();
+            assert_eq!(
+                std::fs::read_to_string(target.join("meta.json")).unwrap(),
+                text
+            );
+            assert_eq!(names_in(dir.path()), vec!["index"]);
+        }
+    }
+
+    #[test]
+    fn mount_points_are_told_apart_from_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(unswappable(dir.path()).is_none());
+        assert!(unswappable(&dir.path().join("missing")).is_none());
+        // `/proc` is a mount point wherever these tests run (Linux).
+        let proc = unswappable(Path::new("/proc")).expect("/proc is a mount point");
+        assert!(proc.contains("/proc is a mount point"), "{proc}");
     }
 }

@@ -576,7 +576,7 @@ fn broken_internal_links_fail_the_build_and_keep_public() {
     assert_eq!(snapshot(&site.public()), before, "public/ changed");
     assert_eq!(
         site.top_level(),
-        vec![".public.kpot-manifest", "content", "public", "search-index"]
+        vec![".public.generations", "content", "public", "search-index"]
     );
 }
 
@@ -656,7 +656,7 @@ fn a_failed_build_leaves_public_byte_for_byte_unchanged() {
     assert_eq!(
         top,
         vec![
-            ".public.kpot-manifest",
+            ".public.generations",
             "config.toml",
             "content",
             "data",
@@ -1454,7 +1454,7 @@ fn rebuilds_write_only_the_files_whose_bytes_changed() {
     // A failing build after all this still changes nothing, and the next
     // good build picks up where the last one left off.
     let before = snapshot(&site.public());
-    let manifest = std::fs::read(site.root().join(".public.kpot-manifest")).unwrap();
+    let manifest = live_manifest(&site);
     site.file(
         "content/events/kip/a.md",
         &event("壊れた", "2027-04-10T13:30:00", "2027-04-10T16:00:00", "")
@@ -1464,19 +1464,18 @@ fn rebuilds_write_only_the_files_whose_bytes_changed() {
         .code(1)
         .says("public/ was left unchanged");
     assert_eq!(snapshot(&site.public()), before, "public/ changed");
-    assert_eq!(
-        std::fs::read(site.root().join(".public.kpot-manifest")).unwrap(),
-        manifest
-    );
+    assert_eq!(live_manifest(&site), manifest);
     assert_eq!(
         site.top_level(),
         vec![
-            ".fresh.kpot-manifest",
-            ".public.kpot-manifest",
+            ".fresh-search-index.lock",
+            ".fresh.generations",
+            ".public.generations",
             "config.toml",
             "content",
             "data",
             "fresh",
+            "fresh-search-index",
             "public",
             "search-index"
         ]
@@ -1495,6 +1494,16 @@ fn rebuilds_write_only_the_files_whose_bytes_changed() {
         site.read("events/kip/a/index.html")
             .contains("直った商談会")
     );
+}
+
+/// The manifest of the live generation of `public/` (`public` links to
+/// `.public.generations/<n>`, its manifest is `<n>.kpot-manifest` there).
+fn live_manifest(site: &Site) -> Vec<u8> {
+    let link = std::fs::read_link(site.public()).expect("public/ is a link");
+    let path = site
+        .root()
+        .join(format!("{}.kpot-manifest", link.display()));
+    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
 /// The stages a build went through, from `KPOT_TIMINGS=1`.
@@ -1605,7 +1614,7 @@ fn a_template_error_in_a_rebuild_leaves_public_and_the_index_alone() {
     assert_eq!(
         site.top_level(),
         vec![
-            ".public.kpot-manifest",
+            ".public.generations",
             "config.toml",
             "content",
             "data",

@@ -61,20 +61,26 @@ pub fn stage<D: std::borrow::Borrow<SearchDoc>>(
     source: Option<&str>,
 ) -> Result<Staged, String> {
     let staging = crate::output::staging_dir(target).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&staging).map_err(|e| format!("{}: {e}", staging.display()))?;
     let staged = Staged {
         staging,
         target: target.to_path_buf(),
         committed: false,
     };
-    write_into(&staged.staging, docs).map_err(|e| e.to_string())?;
+    // tantivy's errors do not say where ("An IO error occurred: No space
+    // left on device"): the folder being written does.
+    write_into(&staged.staging, docs).map_err(|e| format!("{}: {e}", staged.staging.display()))?;
+    let write = |name: &str, bytes: &[u8]| {
+        let path = staged.staging.join(name);
+        std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+    };
     for (name, bytes) in extra {
         if let Some(bytes) = bytes {
-            std::fs::write(staged.staging.join(name), bytes).map_err(|e| e.to_string())?;
+            write(name, bytes)?;
         }
     }
     if let Some(source) = source {
-        std::fs::write(staged.staging.join(SOURCE_FILE), source).map_err(|e| e.to_string())?;
+        write(SOURCE_FILE, source.as_bytes())?;
     }
     Ok(staged)
 }

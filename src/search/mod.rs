@@ -28,8 +28,14 @@ pub fn build_index(
     data: &crate::data::Data,
     bodies: &[crate::markdown::Rendered],
 ) -> Result<usize, String> {
-    let target = root.join("search-index").join("index");
-    build_index_at(root, &target, content, catalog, data, bodies)
+    build_index_at(
+        root,
+        &default_index_dir(root),
+        content,
+        catalog,
+        data,
+        bodies,
+    )
 }
 
 /// The index of a build, written beside the live one but not yet in place.
@@ -42,23 +48,16 @@ pub struct StagedIndex {
     pub source: String,
 }
 
-/// Collects the documents and, unless the live index was built from the
-/// same documents, configuration and kpot binary, writes a new index into a
-/// staging folder. Nothing live changes until the caller commits it.
-pub fn stage_index(
-    root: &Path,
-    content: &crate::content::Content,
-    catalog: &crate::catalog::Catalog,
-    data: &crate::data::Data,
-    bodies: &[crate::markdown::Rendered],
-) -> Result<StagedIndex, String> {
-    let target = root.join("search-index").join("index");
-    stage_index_at(root, &target, content, catalog, data, bodies)
+/// Where a build of `root` keeps its search index unless told otherwise.
+pub fn default_index_dir(root: &Path) -> std::path::PathBuf {
+    root.join("search-index").join("index")
 }
 
-/// [`stage_index`] for an index at `target` (`kpot serve` keeps its own in
-/// a temporary folder), with the search configuration of `root`.
-fn stage_index_at(
+/// Collects the documents and, unless the index at `target` was built from
+/// the same documents, configuration and kpot binary, writes a new index
+/// into a staging folder beside it, with the search configuration of
+/// `root`. Nothing live changes until the caller commits it.
+pub fn stage_index_at(
     root: &Path,
     target: &Path,
     content: &crate::content::Content,

@@ -401,10 +401,16 @@ pub fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
             if entry.file_name() != "index" {
                 copy_tree(&entry.path(), &target);
             }
+        } else if kind.is_symlink() {
+            // `public` links to its generation (relative, so the copy's
+            // link points into the copy).
+            let link = std::fs::read_link(entry.path()).unwrap();
+            std::os::unix::fs::symlink(link, target).unwrap();
         } else {
             std::fs::copy(entry.path(), target).unwrap();
         }
