@@ -66,23 +66,75 @@ pub fn outputs(
         serde_saphyr::to_string(&configuration).unwrap_or_default()
     );
     vec![
-        ("admin/index.html".into(), page(config, strings).into_bytes()),
+        ("admin/index.html".into(), page(config, strings, backend).into_bytes()),
         ("admin/config.yml".into(), yaml.into_bytes()),
     ]
 }
 
-fn page(config: &Config, strings: &BTreeMap<String, String>) -> String {
+/// The origins the editor talks to for `backend`: its API and its login
+/// (a local proxy, or the Git host's defaults unless the table names
+/// others).
+pub fn backend_origins(backend: &Backend) -> Vec<String> {
+    let urls: Vec<String> = match backend {
+        Backend::Local(local) => vec![local.proxy_url.clone()],
+        Backend::Remote(table) => {
+            let get = |key: &str| table.get(key).and_then(Value::as_str).map(str::to_string);
+            let defaults: &[&str] = match table.get("name").and_then(Value::as_str) {
+                Some("github") => &["https://api.github.com"],
+                Some("gitlab") => &["https://gitlab.com"],
+                Some("bitbucket") => &["https://api.bitbucket.org", "https://bitbucket.org"],
+                _ => &[],
+            };
+            let named: Vec<String> = ["api_root", "base_url", "auth_endpoint"]
+                .iter()
+                .filter_map(|k| get(k))
+                .collect();
+            defaults.iter().map(|d| d.to_string()).chain(named).collect()
+        }
+    };
+    let mut origins: Vec<String> = urls.iter().filter_map(|u| origin(u)).collect();
+    origins.sort();
+    origins.dedup();
+    origins
+}
+
+/// `https://host[:port]` of an absolute http(s) URL.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    let host = rest.split(['/', '?', '#']).next()?;
+    let valid = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    valid.then(|| format!("{scheme}://{host}"))
+}
+
+fn page(config: &Config, strings: &BTreeMap<String, String>, backend: &Backend) -> String {
     let title = format!("{} – {}", label(strings, "cms_title"), config.title(Lang::Ja));
     format!(
         "<!doctype html>\n<html lang=\"ja\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"robots\" content=\"noindex\">\n<title>{title}</title>\n\
+         <meta name=\"robots\" content=\"noindex\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\">\n<title>{title}</title>\n\
          <link href=\"/admin/config.yml\" type=\"text/yaml\" rel=\"cms-config-url\">\n\
          <link href=\"/admin/kpot-cms.css\" rel=\"stylesheet\">\n\
          </head>\n<body>\n<noscript><p>{noscript}</p></noscript>\n\
          <script type=\"module\" src=\"{KPOT_SCRIPT}\"></script>\n\
          </body>\n</html>\n",
         title = crate::render::xml_escape(&title),
+        // The page's own policy: the editor's scripts, and its connections
+        // to this site and the one backend (a static host that sends no
+        // header still gets this much). Origins hold only host characters
+        // (`origin`), so the attribute needs no escaping.
+        policy = (format!(
+            "default-src 'self'; script-src 'self' 'unsafe-eval'; \
+             style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; \
+             connect-src 'self' blob: {}; object-src 'none'; base-uri 'self'",
+            backend_origins(backend).join(" ")
+        )),
         noscript = crate::render::xml_escape(&label(strings, "cms_noscript")),
     )
 }
@@ -367,6 +419,38 @@ mod tests {
             .filter(|k| !["taxonomies", "extra"].contains(k))
             .collect();
         assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn the_editor_may_connect_only_to_its_backend() {
+        let table = |toml: &str| match toml::from_str::<toml::Table>(toml)
+            .ok()
+            .and_then(|t| serde_json::to_value(t).ok())
+        {
+            Some(Value::Object(map)) => Backend::Remote(map),
+            _ => panic!("a table"),
+        };
+        assert_eq!(
+            backend_origins(&table("name = \"gitlab\"\nrepo = \"o/r\"")),
+            ["https://gitlab.com"]
+        );
+        assert_eq!(
+            backend_origins(&table(
+                "name = \"forgejo\"\napi_root = \"https://git.example.jp/api/v1\"\nbase_url = \"https://git.example.jp\""
+            )),
+            ["https://git.example.jp"]
+        );
+        assert_eq!(
+            backend_origins(&table(
+                "name = \"github\"\nbase_url = \"https://auth.example.jp/\"\napi_root = \"javascript:alert(1)\""
+            )),
+            ["https://api.github.com", "https://auth.example.jp"]
+        );
+        let local = Backend::Local(crate::config::LocalEditor {
+            proxy_url: "http://127.0.0.1:8081/api/v1".into(),
+            review: false,
+        });
+        assert_eq!(backend_origins(&local), ["http://127.0.0.1:8081"]);
     }
 
     #[test]

@@ -32,6 +32,10 @@ fn the_editor_is_configured_from_config_and_data() {
     let page = site.read("admin/index.html");
     assert!(page.contains("<script type=\"module\" src=\"/admin/kpot-cms.js\"></script>"));
     assert!(!page.contains("<script>"), "no inline script: {page}");
+    assert!(
+        page.contains("connect-src 'self' blob: https://gitlab.com;"),
+        "the page lets the editor talk to its Git host only: {page}"
+    );
     let config = site.read("admin/config.yml");
     for expected in [
         "name: gitlab",

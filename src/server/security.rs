@@ -5,9 +5,16 @@
 //! `/kpot.js`, and `/__kpot/live.js` in the preview) and uses no inline
 //! script or event handler, so scripts are limited to the site's own files.
 //! Inline `style` attributes stay allowed (`style-src-attr`): Markdown
-//! tables align their columns with them; they cannot run script. The
-//! bundled web editor under `/admin/` may set styles from its script and
-//! show pictures being uploaded, so it gets its own policy with just that.
+//! tables align their columns with them; they cannot run script.
+//!
+//! The bundled web editor under `/admin/` (Decap CMS) needs more: it
+//! compiles its configuration's schema with `new Function` (AJV), sets
+//! styles from its script, shows pictures being uploaded (`blob:`) and
+//! avatars from the Git host, and talks to the Git host's API. Its header
+//! policy is the outer bound of that; the editor's page narrows
+//! `connect-src` to the one backend `config.toml` names with a policy of
+//! its own (`<meta http-equiv>`, written by `cms::outputs`), and a browser
+//! enforces both.
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -19,12 +26,11 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
 object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-/// The web editor under `/admin/`: as the site, plus styles its script
-/// sets and `blob:` pictures of uploads in progress.
-pub const ADMIN_CSP: &str = "default-src 'self'; script-src 'self'; \
-style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; \
-connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
-frame-ancestors 'none'";
+/// The web editor under `/admin/` (see above); scripts still only its own.
+pub const ADMIN_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-eval'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; font-src 'self'; \
+connect-src 'self' blob: https: http://127.0.0.1:* http://localhost:*; object-src 'none'; \
+base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 /// Adds the Content-Security-Policy, `nosniff`, the referrer policy and
 /// frame protection to every response that lacks them.
