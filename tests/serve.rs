@@ -746,3 +746,40 @@ fn source_folders_replaced_on_disk_are_watched_again() {
         |status, text| status == 200 && text.contains("Kanagawa Industry Centre Renamed"),
     );
 }
+
+/// A page on a path `kpot build` would refuse (kpot's own `robots.txt`) is
+/// shown as an error, not previewed; renamed, it is served.
+#[test]
+fn a_path_the_build_would_refuse_is_an_error_in_the_preview() {
+    let site = bundled_site();
+    let root = site.path();
+    let mut serve = Serve::start(root);
+    std::fs::write(
+        root.join("content/robots-page.md"),
+        common::page("ロボット", "path = \"robots.txt\"\n", "本文\n"),
+    )
+    .unwrap();
+    let line = serve.handled(&["content/robots-page.md"]);
+    assert!(
+        line.contains(" errors;"),
+        "{line}\n{}",
+        serve.log.join("\n")
+    );
+    assert!(
+        serve.log.iter().any(|l| l.contains(
+            "content/robots-page.md:3:1: error: [path] this page would be written to /robots.txt/index.html"
+        )),
+        "{}",
+        serve.log.join("\n")
+    );
+    let (status, _) = serve.get("/robots.txt/");
+    assert_eq!(status, 404);
+    std::fs::write(
+        root.join("content/robots-page.md"),
+        common::page("ロボット", "path = \"robots-info\"\n", "本文\n"),
+    )
+    .unwrap();
+    serve.poll("/robots-info/", |status, text| {
+        status == 200 && text.contains("ロボット")
+    });
+}
