@@ -265,6 +265,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     // Planned even when the content has errors, so that the paths the
     // output would refuse are reported with them, as `kpot check` does.
     let plan = site.plan();
+    watch.stage("plan");
     let clashes = output_clashes(&site, &plan, root)?;
     if !clashes.is_empty() || diagnostics.iter().any(Diagnostic::is_error) {
         let mut problems = Diagnostics::default();
@@ -272,7 +273,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         problems.extend(clashes);
         return Err(BuildError::Content(problems.sorted()));
     }
-    watch.stage("plan");
+    watch.stage("output paths");
     let writer = output::Writer::begin(&target).map_err(cannot_write)?;
     watch.stage("scan output");
     let feeds = AtomicUsize::new(0);
