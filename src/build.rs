@@ -143,6 +143,12 @@ pub fn prepare(
         .collect();
     let (bodies, problems): (Vec<_>, Vec<_>) = rendered.into_iter().unzip();
     diagnostics.extend(validate::links(&content, &catalog, &bodies, &problems));
+    // Problems found after loading (a slug leaving the site) name their
+    // field: `kpot build` shows its line as `kpot check` does.
+    let mut diagnostics = diagnostics.sorted();
+    crate::check::place(root, &mut diagnostics);
+    let mut placed = Diagnostics::default();
+    placed.extend(diagnostics);
     Ok(Prepared {
         config,
         theme,
@@ -152,7 +158,7 @@ pub fn prepare(
         catalog,
         bodies,
         now,
-        diagnostics: diagnostics.sorted(),
+        diagnostics: placed.sorted(),
     })
 }
 
@@ -266,9 +272,6 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     }
     drop(read);
     watch.stage("prepare");
-    if prepared.diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(BuildError::Content(prepared.diagnostics));
-    }
     let Prepared {
         config,
         theme,
@@ -282,8 +285,18 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     } = &prepared;
 
     let mut site = Site::new(config, data, content, catalog, bodies, *now, theme, env);
+    // Planned even when the content has errors, so that the paths the
+    // output would refuse are reported with them, as `kpot check` does.
     let plan = site.plan();
     watch.stage("plan");
+    let clashes = output_clashes(&site, &plan, root)?;
+    if !clashes.is_empty() || diagnostics.iter().any(Diagnostic::is_error) {
+        let mut problems = Diagnostics::default();
+        problems.extend(diagnostics.iter().cloned());
+        problems.extend(clashes);
+        return Err(BuildError::Content(problems.sorted()));
+    }
+    watch.stage("output paths");
     let writer = output::Writer::begin(&target, &locks.0).map_err(cannot_write)?;
     watch.stage("scan output");
     let feeds = AtomicUsize::new(0);
@@ -732,6 +745,19 @@ fn unchanged(target: &Path, index_dir: &Path, inputs: &str) -> Option<Recorded> 
 /// The site's own `static/` folder, copied to the root of the output.
 fn site_static_files(root: &Path) -> std::io::Result<Vec<Output>> {
     let dir = root.join("static");
+    Ok(site_static_names(root)?
+        .into_iter()
+        .map(|path| Output {
+            payload: crate::render::Payload::Copy(dir.join(&path)),
+            path,
+        })
+        .collect())
+}
+
+/// The files of the site's `static/` folder, relative to it
+/// (`/`-separated), in name order.
+pub fn site_static_names(root: &Path) -> std::io::Result<Vec<String>> {
+    let dir = root.join("static");
     if !dir.is_dir() {
         return Ok(Vec::new());
     }
@@ -740,11 +766,31 @@ fn site_static_files(root: &Path) -> std::io::Result<Vec<Output>> {
         let entry = entry.map_err(std::io::Error::other)?;
         if entry.file_type().is_file() {
             let rel = entry.path().strip_prefix(&dir).unwrap_or(entry.path());
-            out.push(Output {
-                path: rel.to_string_lossy().replace('\\', "/"),
-                payload: crate::render::Payload::Copy(entry.path().to_path_buf()),
-            });
+            out.push(rel.to_string_lossy().replace('\\', "/"));
         }
     }
     Ok(out)
+}
+
+/// The output paths two sources claim, or one as a file and another as a
+/// folder ([`crate::render::claims`]), as errors: found before anything is
+/// written, so the build refuses them as content errors instead of
+/// failing half-way with "Is a directory".
+pub fn output_clashes(
+    site: &Site<'_>,
+    plan: &crate::render::Plan<'_>,
+    root: &Path,
+) -> Result<Vec<Diagnostic>, BuildError> {
+    let site_static = site_static_names(root).map_err(|err| {
+        BuildError::Fatal(Text::new(
+            format!("static を読めません: {err}"),
+            format!("cannot read static/: {err}"),
+        ))
+    })?;
+    Ok(crate::render::claims::conflicts(
+        site,
+        plan,
+        root,
+        &site_static,
+    ))
 }

@@ -126,7 +126,7 @@ impl LinkResolver for CatalogLinks<'_> {
 pub fn build(content: &Content) -> (Catalog, Vec<Diagnostic>) {
     let mut catalog = Catalog::default();
     let mut diagnostics = Vec::new();
-    let mut claimed: BTreeMap<String, String> = BTreeMap::new();
+    let mut claimed: BTreeMap<String, Owner<'_>> = BTreeMap::new();
 
     // Sections: every folder that has an `_index.md` in either language.
     let mut folders: BTreeMap<&str, [Option<usize>; 2]> = BTreeMap::new();
@@ -142,12 +142,11 @@ pub fn build(content: &Content) -> (Catalog, Vec<Diagnostic>) {
                 (None, None, None) => continue,
             };
             let url = section_url(folder, lang);
-            claim(
-                &mut claimed,
-                &url,
-                &section_display(&content.sections[section]),
-                &mut diagnostics,
-            );
+            let owner = Owner {
+                display: section_display(&content.sections[section]),
+                source: None,
+            };
+            claim(&mut claimed, &url, owner, &mut diagnostics);
             catalog
                 .by_folder
                 .insert((folder.to_string(), lang), catalog.sections.len());
@@ -184,7 +183,7 @@ pub fn build(content: &Content) -> (Catalog, Vec<Diagnostic>) {
                 diagnostics.push(problem);
                 continue;
             }
-            claim(&mut claimed, &url, &page.source.display, &mut diagnostics);
+            claim(&mut claimed, &url, Owner::page(page), &mut diagnostics);
             catalog.add_key(&page.key, lang);
             catalog.items.push(Item {
                 page: index,
@@ -201,7 +200,7 @@ pub fn build(content: &Content) -> (Catalog, Vec<Diagnostic>) {
             && catalog.item_index(&page.key, Lang::Ja).is_none()
             && let Ok(url) = page_url(page, Lang::Ja)
         {
-            claim(&mut claimed, &url, &page.source.display, &mut diagnostics);
+            claim(&mut claimed, &url, Owner::page(page), &mut diagnostics);
             catalog.add_key(&page.key, Lang::Ja);
             catalog.items.push(Item {
                 page: index,
@@ -228,32 +227,81 @@ fn section_display(section: &Section) -> std::path::PathBuf {
     )
 }
 
-fn claim(
-    claimed: &mut BTreeMap<String, String>,
+/// Who claimed a URL: the file, and the page and front matter field that
+/// set the URL, when one did (a page's `path`, `slug` or `aliases`).
+struct Owner<'c> {
+    display: std::path::PathBuf,
+    source: Option<(&'c Page, &'static str)>,
+}
+
+impl<'c> Owner<'c> {
+    /// A page's own URL, set by `path`, `slug` or else its file name.
+    fn page(page: &'c Page) -> Owner<'c> {
+        let field = page_url_field(page);
+        Owner {
+            display: page.source.display.clone(),
+            source: field.map(|field| (page, field)),
+        }
+    }
+
+    /// The file line and column of the field that set the URL.
+    fn position(&self) -> Option<(usize, usize)> {
+        let (page, field) = self.source?;
+        crate::content::frontmatter::field_position(&page.source.path, field)
+    }
+
+    /// `content/b.md:3` (the line of the field when there is one).
+    fn describe(&self) -> String {
+        match self.position() {
+            Some((line, _)) => format!("{}:{line}", self.display.display()),
+            None => self.display.display().to_string(),
+        }
+    }
+}
+
+/// The front matter field that sets a page's URL, if any does.
+pub fn page_url_field(page: &Page) -> Option<&'static str> {
+    if page.meta.path.is_some() {
+        Some("path")
+    } else if page.meta.slug.is_some() {
+        Some("slug")
+    } else {
+        None
+    }
+}
+
+fn claim<'c>(
+    claimed: &mut BTreeMap<String, Owner<'c>>,
     url: &str,
-    file: &std::path::Path,
+    owner: Owner<'c>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let owner = file.display().to_string();
-    if let Some(previous) = claimed.get(url) {
-        if *previous != owner {
-            diagnostics.push(
-                Diagnostic::error(
-                    file,
-                    Text::new(
-                        format!("URL {url} は {previous} と重複しています"),
-                        format!("the URL {url} is already used by {previous}"),
-                    ),
-                )
-                .help(Text::new(
-                    "slug か path を変えて、別の URL にしてください",
-                    "change `slug` or `path` so the URLs differ",
-                )),
-            );
-        }
+    let Some(previous) = claimed.get(url) else {
+        claimed.insert(url.to_string(), owner);
+        return;
+    };
+    if previous.display == owner.display {
         return;
     }
-    claimed.insert(url.to_string(), owner);
+    let other = previous.describe();
+    let mut problem = Diagnostic::error(
+        &owner.display,
+        Text::new(
+            format!("URL {url} は {other} と重複しています"),
+            format!("the URL {url} is already used by {other}"),
+        ),
+    )
+    .help(Text::new(
+        "slug か path を変えて、別の URL にしてください",
+        "change `slug` or `path` so the URLs differ",
+    ));
+    if let Some((_, field)) = owner.source {
+        problem = problem.field(field);
+    }
+    if let Some((line, column)) = owner.position() {
+        problem = problem.at(line, column);
+    }
+    diagnostics.push(problem);
 }
 
 fn lang_index(lang: Lang) -> usize {
@@ -331,9 +379,9 @@ fn escape_error(page: &Page, field: &str, value: &str) -> Diagnostic {
 
 /// Aliases are URLs too: they must stay inside the site (and a partner's
 /// folder) and may not take another page's address.
-fn claim_aliases(
-    page: &Page,
-    claimed: &mut BTreeMap<String, String>,
+fn claim_aliases<'c>(
+    page: &'c Page,
+    claimed: &mut BTreeMap<String, Owner<'c>>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     for alias in &page.meta.aliases {
@@ -350,7 +398,11 @@ fn claim_aliases(
             diagnostics.push(problem);
             continue;
         }
-        claim(claimed, &url, &page.source.display, diagnostics);
+        let owner = Owner {
+            source: Some((page, "aliases")),
+            ..Owner::page(page)
+        };
+        claim(claimed, &url, owner, diagnostics);
     }
 }
 

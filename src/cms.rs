@@ -24,6 +24,8 @@ use std::collections::BTreeMap;
 /// the vendored Decap CMS, registers kpot's front-matter format and the
 /// preview, and starts the editor.
 pub const KPOT_SCRIPT: &str = "/admin/kpot-cms.js";
+/// The files [`outputs`] writes (the theme's `static/admin/` has the rest).
+pub const FILES: [&str; 2] = ["admin/index.html", "admin/config.yml"];
 /// The front-matter format `kpot-cms.js` registers with Decap.
 const FORMAT: &str = "kpot-toml";
 
@@ -66,8 +68,8 @@ pub fn outputs(
         serde_saphyr::to_string(&configuration).unwrap_or_default()
     );
     vec![
-        ("admin/index.html".into(), page(config, strings, backend).into_bytes()),
-        ("admin/config.yml".into(), yaml.into_bytes()),
+        (FILES[0].into(), page(config, strings, backend).into_bytes()),
+        (FILES[1].into(), yaml.into_bytes()),
     ]
 }
 

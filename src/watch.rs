@@ -98,23 +98,44 @@ impl Watcher {
                 Err(RecvTimeoutError::Disconnected) => return None,
             }
         }
-        // A source folder created since the start is watched from now on;
-        // the files already in it are part of this batch.
-        let created: Vec<String> = WATCHED_DIRS
-            .iter()
-            .filter(|dir| {
-                let path = self.root.join(dir);
-                path.is_dir() && !self.watching.contains(&path)
-            })
-            .map(|dir| dir.to_string())
-            .collect();
-        if !created.is_empty() {
-            if let Err(err) = self.watch_folders() {
-                eprintln!("kpot serve: cannot watch a new folder: {err}");
-            }
-            paths.extend(created);
-        }
+        paths.extend(self.rewatch(&paths));
         Some(paths.into_iter().collect())
+    }
+
+    /// Watches again the source folders a batch names themselves (`content`
+    /// rather than `content/a.md`): such a folder was created, deleted,
+    /// moved away and back, or replaced by another tree (a `git checkout`,
+    /// a sync tool). notify drops its watch on a folder that is moved or
+    /// deleted, and a folder renamed into the root is not watched again on
+    /// its own (the root is watched without its subfolders), so without
+    /// this no later edit in it would be seen. The folders watched anew are
+    /// returned: the whole folder is read again, which also covers the
+    /// files saved before its watch was in place.
+    fn rewatch(&mut self, batch: &BTreeSet<String>) -> Vec<String> {
+        let mut again = Vec::new();
+        for dir in WATCHED_DIRS {
+            let path = self.root.join(dir);
+            let named = batch.contains(dir);
+            let appeared = !self.watching.contains(&path) && path.is_dir();
+            if !named && !appeared {
+                continue;
+            }
+            if self.watching.remove(&path) {
+                // Usually already gone with the old folder; an error only
+                // says so.
+                let _ = self.watcher.unwatch(&path);
+            }
+            if path.is_dir() {
+                match self.watcher.watch(&path, RecursiveMode::Recursive) {
+                    Ok(()) => {
+                        self.watching.insert(path);
+                    }
+                    Err(err) => eprintln!("kpot serve: cannot watch {}: {err}", path.display()),
+                }
+            }
+            again.push(dir.to_string());
+        }
+        again
     }
 
     /// Adds an event's source paths to `paths`; reads and other events
@@ -212,5 +233,32 @@ mod tests {
             .next_batch(Duration::from_millis(50), Duration::from_secs(2))
             .unwrap();
         assert_eq!(batch, vec!["config.toml", "content/a.md"]);
+    }
+
+    #[test]
+    fn a_folder_moved_away_and_back_is_watched_again() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("content/events")).unwrap();
+        let mut watcher = Watcher::new(dir.path()).unwrap();
+        let root = watcher.root().to_path_buf();
+        let quiet = Duration::from_millis(50);
+        let longest = Duration::from_secs(2);
+        std::fs::rename(root.join("content"), root.join("content.away")).unwrap();
+        assert_eq!(watcher.next_batch(quiet, longest).unwrap(), vec!["content"]);
+        std::fs::rename(root.join("content.away"), root.join("content")).unwrap();
+        assert_eq!(watcher.next_batch(quiet, longest).unwrap(), vec!["content"]);
+        std::fs::write(root.join("content/events/a.md"), "new").unwrap();
+        // A stale watcher would wait forever: the batch is awaited on
+        // another thread, for a bounded time.
+        let (sender, batch) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = sender.send(watcher.next_batch(quiet, longest));
+        });
+        let batch = batch.recv_timeout(Duration::from_secs(20));
+        assert_eq!(
+            batch,
+            Ok(Some(vec!["content/events/a.md".to_string()])),
+            "the edit after the folder came back was not seen"
+        );
     }
 }

@@ -1624,3 +1624,98 @@ fn a_template_error_in_a_rebuild_leaves_public_and_the_index_alone() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------
+// Output paths that kpot, static/ or another page already uses
+// ---------------------------------------------------------------------------
+
+/// Writes `files`: Markdown as pages whose third line is the given front
+/// matter line, anything else as it is.
+fn site_with(files: &[(&str, &str)]) -> Site {
+    let site = Site::portal();
+    for (rel, text) in files {
+        if rel.ends_with(".md") {
+            site.file(rel, &page("ページ", &format!("{text}\n"), "本文\n"));
+        } else {
+            site.file(rel, text);
+        }
+    }
+    site
+}
+
+/// Each path a build cannot write is refused as a content error (exit 1)
+/// on the page that asked for it, naming the other claimant, before
+/// anything is written: never a bare "Is a directory" (exit 2).
+#[test]
+fn output_paths_already_in_use_are_content_errors_on_their_page() {
+    let cases: [(&[(&str, &str)], &str); 9] = [
+        (
+            &[("content/x.md", "path = \"robots.txt\"")],
+            "content/x.md:3:1: error: [path] this page would be written to /robots.txt/index.html, inside a folder /robots.txt/, but kpot itself writes a file /robots.txt there",
+        ),
+        (
+            &[("content/x.md", "path = \"kpot.js\"")],
+            "content/x.md:3:1: error: [path] this page would be written to /kpot.js/index.html, inside a folder /kpot.js/, but kpot itself (the theme's kpot.js) writes a file /kpot.js there",
+        ),
+        (
+            &[("content/x.md", "path = \"404.html\"")],
+            "content/x.md:3:1: error: [path] this page would be written to /404.html/index.html, inside a folder /404.html/, but kpot itself writes a file /404.html there",
+        ),
+        (
+            &[("content/x.md", "path = \"search\"")],
+            "content/x.md:3:1: error: [path] this page would be written to /search/index.html, but kpot itself writes that file",
+        ),
+        (
+            &[("content/x.md", "aliases = [\"kpot.css\"]")],
+            "content/x.md:3:1: error: [aliases] this alias would be written to /kpot.css/index.html, inside a folder /kpot.css/, but kpot itself (the theme's kpot.css) writes a file /kpot.css there",
+        ),
+        (
+            &[
+                ("content/a.md", "path = \"same\""),
+                ("content/x.md", "path = \"same\""),
+            ],
+            "content/x.md:3:1: error: [path] the URL /same/ is already used by content/a.md:3",
+        ),
+        (
+            &[
+                ("content/a.md", "path = \"news.html\""),
+                ("content/x.md", "aliases = [\"news.html\"]"),
+            ],
+            "content/x.md:3:1: error: [aliases] this alias would be written to the file /news.html, but content/a.md:3 writes /news.html/index.html, inside a folder of that name",
+        ),
+        (
+            &[("static/guide", ""), ("content/guide.md", "")],
+            "content/guide.md: error: this page would be written to /guide/index.html, inside a folder /guide/, but static/guide writes a file /guide there",
+        ),
+        (
+            &[("content/x.md", "path = \"../outside\"")],
+            "content/x.md:3:1: error: [path] path `../outside` cannot be used: it is empty or points outside the site",
+        ),
+    ];
+    for (files, says) in cases {
+        let site = site_with(files);
+        site.build(&["--now", NOW])
+            .code(1)
+            .says(says)
+            .says("build failed")
+            .never_says("Is a directory")
+            .never_says("two outputs");
+        assert!(!site.public().exists(), "public/ was written for {files:?}");
+    }
+}
+
+/// A refused path leaves the previous site as it was.
+#[test]
+fn a_refused_path_leaves_the_last_build_in_place() {
+    let site = Site::portal();
+    site.file("content/about.md", &page("について", "", "本文\n"));
+    site.build(&["--now", NOW]).ok();
+    let before = site.all_files();
+    site.file(
+        "content/x.md",
+        &page("ページ", "path = \"robots.txt\"\n", "本文\n"),
+    );
+    site.build(&["--now", NOW]).code(1).says("/robots.txt");
+    site.remove("content/x.md");
+    assert_eq!(site.all_files(), before);
+}

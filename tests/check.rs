@@ -446,7 +446,7 @@ fn slugs_and_paths_may_not_escape_or_collide() {
         .code(1)
         .says("content/events/kip/b.md:3:1: error: [slug] slug `../../etc` cannot be used: it is empty or points outside the site")
         .says("content/events/kip/c.md:3:1: error: [path] the URL /programs/x/ is outside this folder's URL prefix /events/kip/")
-        .says("content/events/kip/d.md: error: the URL /events/kip/a/ is already used by content/events/kip/a.md")
+        .says("content/events/kip/d.md:3:1: error: [slug] the URL /events/kip/a/ is already used by content/events/kip/a.md")
         .says("help: change `slug` or `path` so the URLs differ");
 }
 
@@ -1118,4 +1118,110 @@ fn the_partner_guides_embed_the_ci_files_and_their_example_passes_check() {
         site.file("content/events/kip/monozukuri.md", example);
         site.check(&[]).code(0);
     }
+}
+
+// ---------------------------------------------------------------------------
+// Output paths that kpot, static/ or another page already uses
+// ---------------------------------------------------------------------------
+
+/// A page `content/x.md` whose third line is `front` (line 1 `+++`, 2 title).
+fn site_with_page(front: &str) -> Site {
+    let site = Site::portal();
+    site.file(
+        "content/x.md",
+        &page("ページ", &format!("{front}\n"), "本文\n"),
+    );
+    site
+}
+
+/// Each way a build can refuse an output path, as `kpot check` reports it:
+/// (files, the line it prints).
+fn clashes() -> Vec<(Vec<(&'static str, &'static str)>, &'static str)> {
+    let x = |front: &'static str| vec![("content/x.md", front)];
+    vec![
+        (
+            x("path = \"robots.txt\""),
+            "content/x.md:3:1: error: [path] this page would be written to /robots.txt/index.html, inside a folder /robots.txt/, but kpot itself writes a file /robots.txt there",
+        ),
+        (
+            x("path = \"kpot.js\""),
+            "content/x.md:3:1: error: [path] this page would be written to /kpot.js/index.html, inside a folder /kpot.js/, but kpot itself (the theme's kpot.js) writes a file /kpot.js there",
+        ),
+        (
+            x("path = \"404.html\""),
+            "content/x.md:3:1: error: [path] this page would be written to /404.html/index.html, inside a folder /404.html/, but kpot itself writes a file /404.html there",
+        ),
+        (
+            x("path = \"search\""),
+            "content/x.md:3:1: error: [path] this page would be written to /search/index.html, but kpot itself writes that file",
+        ),
+        (
+            x("path = \"en/rss.xml\""),
+            "content/x.md:3:1: error: [path] this page would be written to /en/rss.xml/index.html, inside a folder /en/rss.xml/, but kpot itself writes a file /en/rss.xml there",
+        ),
+        (
+            x("aliases = [\"kpot.css\"]"),
+            "content/x.md:3:1: error: [aliases] this alias would be written to /kpot.css/index.html, inside a folder /kpot.css/, but kpot itself (the theme's kpot.css) writes a file /kpot.css there",
+        ),
+        (
+            vec![
+                ("content/a.md", "path = \"same\""),
+                ("content/x.md", "path = \"same\""),
+            ],
+            "content/x.md:3:1: error: [path] the URL /same/ is already used by content/a.md:3",
+        ),
+        (
+            vec![
+                ("content/a.md", "path = \"news.html\""),
+                ("content/x.md", "aliases = [\"news.html\"]"),
+            ],
+            "content/x.md:3:1: error: [aliases] this alias would be written to the file /news.html, but content/a.md:3 writes /news.html/index.html, inside a folder of that name",
+        ),
+        (
+            vec![("static/robots.txt", "")],
+            "static/robots.txt: error: this file would be written to /robots.txt, but kpot itself writes that file",
+        ),
+        (
+            vec![("static/guide", ""), ("content/guide.md", "")],
+            "content/guide.md: error: this page would be written to /guide/index.html, inside a folder /guide/, but static/guide writes a file /guide there",
+        ),
+    ]
+}
+
+/// Writes a clash's files: Markdown as pages with the front matter line,
+/// anything else as it is.
+fn clash_site(files: &[(&str, &str)]) -> Site {
+    let site = Site::portal();
+    for (rel, text) in files {
+        if rel.ends_with(".md") {
+            site.file(rel, &page("ページ", &format!("{text}\n"), "本文\n"));
+        } else {
+            site.file(rel, text);
+        }
+    }
+    site
+}
+
+#[test]
+fn check_reports_every_output_path_a_build_would_refuse() {
+    for (files, says) in clashes() {
+        let site = clash_site(&files);
+        site.check(&[]).code(1).says(says);
+    }
+}
+
+#[test]
+fn a_reserved_path_is_explained_in_japanese_with_the_fix() {
+    let site = site_with_page("path = \"robots.txt\"");
+    site.kpot(&["check", "--now", "2027-01-10"])
+        .code(1)
+        .says("content/x.md:3:1: エラー: [path] このページの出力先 /robots.txt/index.html にはフォルダ /robots.txt/ が必要ですが、kpot 自身が同じ名前のファイル /robots.txt を書き出します")
+        .says("`path` をほかと重ならない名前に変えてください");
+    // The other claimant is named with its line in the check's JSON too.
+    let site = clash_site(&[
+        ("content/a.md", "path = \"same\""),
+        ("content/x.md", "path = \"same\""),
+    ]);
+    let json = site.check(&["--format", "json"]);
+    json.code(1).prints("content/a.md:3");
 }

@@ -98,3 +98,17 @@ fn the_editors_files_build_as_the_japanese_original_and_its_translation() {
     let ja = site.read("events/kip/shodankai/index.html");
     assert!(ja.contains("/en/events/kip/shodankai/"), "the language switch");
 }
+
+#[test]
+fn a_page_on_the_editors_path_is_refused_with_the_reason() {
+    let site = Site::portal();
+    site.file("config.toml", GITLAB);
+    site.file(
+        "content/admin.md",
+        "+++\ntitle = \"管理\"\npath = \"admin\"\n+++\n本文\n",
+    );
+    site.check(&[]).code(1).says("content/admin.md");
+    // Without the editor the path is free.
+    site.file("config.toml", "base_url = \"https://example.org\"\n");
+    site.check(&[]).ok();
+}

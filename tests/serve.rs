@@ -633,3 +633,175 @@ fn number_after(line: &str, marker: &str) -> usize {
         .parse()
         .unwrap_or_else(|_| panic!("a number after {marker:?} in {line}"))
 }
+
+/// How long an edit may take to show after a source folder was replaced:
+/// shorter than [`PATIENCE`] so that a stale preview fails in reasonable
+/// time, still generous for a debug build on a busy machine.
+const REPLACED_PATIENCE: Duration = Duration::from_secs(45);
+
+impl Serve {
+    /// Polls `path` until `wanted` holds, for at most [`REPLACED_PATIENCE`]
+    /// and says `what` went unseen when it never does.
+    #[track_caller]
+    fn sees(&self, what: &str, path: &str, wanted: impl Fn(u16, &str) -> bool) {
+        let deadline = Instant::now() + REPLACED_PATIENCE;
+        loop {
+            let (status, text) = self.get(path);
+            if wanted(status, &text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: {path} never changed; last answer {status}:\n{text}\nkpot serve said:\n{}",
+                self.log.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until a batch naming the folder `dir` itself has been handled.
+    #[track_caller]
+    fn folder_handled(&mut self, dir: &str) {
+        let batch = format!("kpot serve: {dir}");
+        self.wait_line(|l| {
+            (l.starts_with(&format!("{batch}:")) || l.starts_with(&format!("{batch} ")))
+                && (l.contains(" rewrote ") || l.contains(" errors;"))
+        });
+    }
+}
+
+/// After `content/` was replaced, an edit to an existing page and a new
+/// page are both served (`n` keeps titles and URLs apart between rounds).
+#[track_caller]
+fn edits_are_seen(serve: &Serve, root: &Path, n: usize, after: &str) {
+    let seminar = "content/events/kip/2021-01-18-sales-skills-seminar-202101.md";
+    let text = std::fs::read_to_string(root.join(seminar)).unwrap();
+    let title = text
+        .lines()
+        .find_map(|l| l.strip_prefix("title = "))
+        .unwrap()
+        .to_string();
+    let wanted = format!("セミナー{n}回目の題名");
+    atomic_save(
+        root,
+        seminar,
+        &text.replacen(&title, &common::toml_str(&wanted), 1),
+    );
+    serve.sees(
+        &format!("an edit after {after}"),
+        "/events/kip/sales-skills-seminar-202101/",
+        |status, text| status == 200 && text.contains(&wanted),
+    );
+    let page_title = format!("新しいページ{n}");
+    std::fs::write(
+        root.join(format!("content/new-page-{n}.md")),
+        common::page(&page_title, "", "本文\n"),
+    )
+    .unwrap();
+    serve.sees(
+        &format!("a new page after {after}"),
+        &format!("/new-page-{n}/"),
+        |status, text| status == 200 && text.contains(&page_title),
+    );
+}
+
+#[test]
+fn source_folders_replaced_on_disk_are_watched_again() {
+    let site = bundled_site();
+    let root = site.path();
+    let mut serve = Serve::start(root);
+    let moved = |from: &str, to: &str| std::fs::rename(root.join(from), root.join(to)).unwrap();
+
+    // Moved away and back, with the away state handled in between.
+    moved("content", "content.away");
+    serve.folder_handled("content");
+    moved("content.away", "content");
+    serve.folder_handled("content");
+    edits_are_seen(&serve, root, 1, "content/ was moved away and back");
+
+    // Moved away and straight back, as a quick checkout does: one batch.
+    moved("content", "content.away");
+    moved("content.away", "content");
+    serve.folder_handled("content");
+    edits_are_seen(&serve, root, 2, "content/ was moved away and straight back");
+
+    // Deleted and made again.
+    let spare = tempfile::tempdir().unwrap();
+    common::copy_tree(&root.join("content"), spare.path());
+    std::fs::remove_dir_all(root.join("content")).unwrap();
+    serve.folder_handled("content");
+    common::copy_tree(spare.path(), &root.join("content"));
+    serve.folder_handled("content");
+    edits_are_seen(&serve, root, 3, "content/ was deleted and made again");
+
+    // Replaced by another tree renamed over it (git checkout, rsync): the
+    // new tree's text is served, and edits in it are seen.
+    common::copy_tree(&root.join("content"), &root.join("content.next"));
+    edit(
+        root,
+        "content.next/about.md",
+        "title = \"",
+        "title = \"差し替え後の",
+    );
+    moved("content", "content.previous");
+    moved("content.next", "content");
+    std::fs::remove_dir_all(root.join("content.previous")).unwrap();
+    serve.sees("the replacing tree", "/about/", |status, text| {
+        status == 200 && text.contains("差し替え後の")
+    });
+    edits_are_seen(&serve, root, 4, "content/ was replaced by another tree");
+
+    // data/ moved away and back: an organization's new name is seen.
+    moved("data", "data.away");
+    serve.folder_handled("data");
+    moved("data.away", "data");
+    serve.folder_handled("data");
+    edit(
+        root,
+        "data/organizations.yaml",
+        "Kanagawa Industrial Promotion Center",
+        "Kanagawa Industry Centre Renamed",
+    );
+    serve.sees(
+        "an edit after data/ was moved away and back",
+        "/en/organizations/kip/",
+        |status, text| status == 200 && text.contains("Kanagawa Industry Centre Renamed"),
+    );
+}
+
+/// A page on a path `kpot build` would refuse (kpot's own `robots.txt`) is
+/// shown as an error, not previewed; renamed, it is served.
+#[test]
+fn a_path_the_build_would_refuse_is_an_error_in_the_preview() {
+    let site = bundled_site();
+    let root = site.path();
+    let mut serve = Serve::start(root);
+    std::fs::write(
+        root.join("content/robots-page.md"),
+        common::page("ロボット", "path = \"robots.txt\"\n", "本文\n"),
+    )
+    .unwrap();
+    let line = serve.handled(&["content/robots-page.md"]);
+    assert!(
+        line.contains(" errors;"),
+        "{line}\n{}",
+        serve.log.join("\n")
+    );
+    assert!(
+        serve.log.iter().any(|l| l.contains(
+            "content/robots-page.md:3:1: error: [path] this page would be written to /robots.txt/index.html"
+        )),
+        "{}",
+        serve.log.join("\n")
+    );
+    let (status, _) = serve.get("/robots.txt/");
+    assert_eq!(status, 404);
+    std::fs::write(
+        root.join("content/robots-page.md"),
+        common::page("ロボット", "path = \"robots-info\"\n", "本文\n"),
+    )
+    .unwrap();
+    serve.poll("/robots-info/", |status, text| {
+        status == 200 && text.contains("ロボット")
+    });
+}

@@ -5,9 +5,10 @@
 pub mod owner;
 pub mod report;
 
-use crate::build::{BuildError, prepare};
+use crate::build::{BuildError, Prepared, prepare};
 use crate::content::frontmatter;
 use crate::diagnostics::{Diagnostic, Text};
+use crate::render::Site;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -66,7 +67,9 @@ pub fn run(options: &CheckOptions) -> Result<CheckReport, CheckFailure> {
             diagnostics,
         },
     })?;
+    let clashes = output_clashes(&prepared, &options.root)?;
     let mut diagnostics = prepared.diagnostics;
+    diagnostics.extend(clashes);
     if let Some(org) = &options.owner {
         let found = owner::check(org, &options.changed, &prepared.data).map_err(|message| {
             CheckFailure {
@@ -93,27 +96,41 @@ pub fn run(options: &CheckOptions) -> Result<CheckReport, CheckFailure> {
     })
 }
 
+/// The output paths the build would refuse (two sources on one file, a file
+/// where a folder is needed), found from the build's own plan.
+fn output_clashes(prepared: &Prepared, root: &Path) -> Result<Vec<Diagnostic>, CheckFailure> {
+    let site = Site::new(
+        &prepared.config,
+        &prepared.data,
+        &prepared.content,
+        &prepared.catalog,
+        &prepared.bodies,
+        prepared.now,
+        &prepared.theme,
+        &prepared.env,
+    );
+    let plan = site.plan();
+    crate::build::output_clashes(&site, &plan, root).map_err(|err| match err {
+        BuildError::Fatal(message) => CheckFailure {
+            message,
+            diagnostics: Vec::new(),
+        },
+        BuildError::Content(diagnostics) => CheckFailure {
+            message: Text::new("確認できませんでした", "nothing was checked"),
+            diagnostics,
+        },
+    })
+}
+
 /// Gives a line to diagnostics raised after loading (URL conflicts, slugs
 /// that leave the site) that name a front matter field but no line: the
 /// line where that field is written.
-fn place(root: &Path, diagnostics: &mut [Diagnostic]) {
+pub fn place(root: &Path, diagnostics: &mut [Diagnostic]) {
     for d in diagnostics.iter_mut().filter(|d| d.line == 0) {
-        let Some(field) = d.field.clone() else {
+        let Some(field) = d.field.as_deref() else {
             continue;
         };
-        let Ok(text) = std::fs::read_to_string(root.join(&d.file)) else {
-            continue;
-        };
-        let text = text.replace("\r\n", "\n");
-        let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
-        let Ok(Some(split)) = frontmatter::split(text) else {
-            continue;
-        };
-        let (table, key) = match field.split_once('.') {
-            Some((table, key)) => (Some(table), key),
-            None => (None, field.as_str()),
-        };
-        if let Some((line, column)) = frontmatter::locate(&split, table, key) {
+        if let Some((line, column)) = frontmatter::field_position(&root.join(&d.file), field) {
             d.line = line;
             d.column = column;
         }

@@ -451,6 +451,22 @@ fn toml_to_json(value: toml::Value) -> Value {
     }
 }
 
+/// The file line and column where the front matter of the file at `path`
+/// sets `field` (`path`, or `extra.venue` inside a table), read again from
+/// the disk: for problems found after loading, which is rare, so the pages
+/// need not keep every key's line.
+pub fn field_position(path: &std::path::Path, field: &str) -> Option<(usize, usize)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let text = text.replace("\r\n", "\n");
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
+    let split = split(text).ok()??;
+    let (table, key) = match field.split_once('.') {
+        Some((table, key)) => (Some(table), key),
+        None => (None, field),
+    };
+    locate(&split, table, key)
+}
+
 /// Finds the file line and column where `key` is set inside `table` (None
 /// for the top level), so that an error about a field points at it. A
 /// line-based look suffices: front matter is a short list of keys.

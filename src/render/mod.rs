@@ -2,6 +2,7 @@
 //! file. Nothing here touches the disk; `output` writes what this returns.
 
 mod chrome;
+pub mod claims;
 pub mod lists;
 pub mod views;
 
@@ -1026,13 +1027,8 @@ impl<'a> Site<'a> {
                     &item.url,
                     &self.config.absolute(&item.url),
                 );
-                let path = if path.ends_with(".html") {
-                    path
-                } else {
-                    format!("{path}/index.html")
-                };
                 out.push(Output {
-                    path,
+                    path: claims::alias_file(path),
                     payload: Payload::Bytes(html.into_bytes()),
                 });
             }

@@ -606,6 +606,19 @@ impl Session {
             _ => {
                 let plan = site.plan();
                 stages.lap("plan");
+                // What `kpot build` would refuse is not previewed either: a
+                // page on kpot's own robots.txt, on a static file … (a
+                // kept plan moved no URL, so it has no new clash).
+                let site_static: Vec<String> = self.site_static.keys().cloned().collect();
+                let clashes = crate::render::claims::conflicts(
+                    &site,
+                    &plan,
+                    &self.settings.root,
+                    &site_static,
+                );
+                if !clashes.is_empty() {
+                    return self.fail_with(clashes);
+                }
                 PlanCache::new(&site, plan)
             }
         };
