@@ -41,19 +41,16 @@ const EVENT_BODY: &str = "県内企業との商談会です。\n\n<!-- more -->\
 // ---------------------------------------------------------------------------
 
 #[test]
-fn the_bundled_content_is_clean_and_quick_to_check() {
+fn the_bundled_content_is_clean() {
+    // (How fast checking is belongs in a benchmark, not here.)
     let root = env!("CARGO_MANIFEST_DIR");
-    let started = std::time::Instant::now();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_kpot"))
         .args(["--root", root, "--lang", "en", "check"])
         .output()
         .unwrap();
-    let elapsed = started.elapsed();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(stderr.starts_with("no problems ("), "{stderr}");
-    // Debug build on a shared machine: generous, but it catches a slow path.
-    assert!(elapsed.as_secs_f64() < 3.0, "check took {elapsed:?}");
 }
 
 #[test]

@@ -253,7 +253,8 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         for entry in entries {
             let entry = entry.unwrap();
             let path = entry.path();
-            if entry.file_type().unwrap().is_dir() {
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
                 walk(base, &path, out);
             } else {
                 let rel = path
@@ -261,7 +262,15 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
                     .unwrap()
                     .to_string_lossy()
                     .replace('\\', "/");
-                out.insert(rel, std::fs::read(&path).unwrap());
+                // A link (`public` → its generation) is recorded as where it
+                // points, not followed: the generations are walked anyway.
+                let bytes = if kind.is_symlink() {
+                    let target = std::fs::read_link(&path).unwrap();
+                    format!("-> {}", target.display()).into_bytes()
+                } else {
+                    std::fs::read(&path).unwrap()
+                };
+                out.insert(rel, bytes);
             }
         }
     }
