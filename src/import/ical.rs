@@ -68,11 +68,7 @@ pub fn run(options: &Options) -> Result<Summary, ImportError> {
     // Occurrences changed one by one (RECURRENCE-ID) replace the rule's.
     let overrides: BTreeSet<(String, String)> = events
         .iter()
-        .filter_map(|e| {
-            let uid = e.get_uid()?.to_string();
-            let when = e.property_value("RECURRENCE-ID")?;
-            Some((uid, when.to_string()))
-        })
+        .filter_map(|e| Some((e.get_uid()?.to_string(), recurrence_key(e)?)))
         .collect();
     let mut summary = Summary::new(&source);
     let mut items = Vec::new();
@@ -233,7 +229,7 @@ fn items_of(
         _ => Span::None,
     };
     let details = Details::of(event, title, context, summary);
-    let recurrence_id = event.property_value("RECURRENCE-ID").map(str::to_string);
+    let recurrence_id = recurrence_key(event);
     let Some(rule) = event
         .property_value("RRULE")
         .filter(|_| recurrence_id.is_none())
@@ -257,7 +253,21 @@ fn items_of(
     Ok(items)
 }
 
-/// How an occurrence is named in RECURRENCE-ID, to match overrides.
+/// The occurrence an event replaces (`RECURRENCE-ID`, in any time zone),
+/// named as [`occurrence_key`] names the rule's occurrences.
+fn recurrence_key(event: &icalendar::Event) -> Option<String> {
+    let property = event
+        .properties()
+        .get("RECURRENCE-ID")
+        .or_else(|| event.multi_properties().get("RECURRENCE-ID")?.first())?;
+    let tzid = property.params().get("TZID").map(|p| p.value().to_string());
+    match parse_exdate(property.value().trim(), tzid.as_deref()) {
+        Ok(moment) => Some(occurrence_key(moment)),
+        Err(_) => Some(property.value().trim().to_string()),
+    }
+}
+
+/// How an occurrence is named, to match overrides.
 fn occurrence_key(m: Moment) -> String {
     match m {
         Moment::Day(d) => d.format("%Y%m%d").to_string(),
