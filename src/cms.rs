@@ -205,7 +205,7 @@ fn collection(
         terms("categories", data, strings),
         terms("regions", data, strings),
     ];
-    form.extend(fields.iter().map(|f| widget(f, data, strings)));
+    form.extend(schema::form_fields(fields).map(|f| widget(f, data, strings)));
     form.push(json!({"name": "body", "label": label(strings, "cms_field_body"),
                      "hint": label(strings, "cms_hint_body"), "widget": "markdown",
                      "i18n": true}));
@@ -283,6 +283,7 @@ fn widget(field: &Field, data: &Data, strings: &BTreeMap<String, String>) -> Val
         // Names are written in each language (Decap allows no duplicated
         // lists).
         Kind::Names => json!({"widget": "list", "i18n": true}),
+        Kind::Flag => json!({"widget": "boolean", "default": false}),
     };
     if let (Value::Object(w), Value::Object(extra)) = (&mut w, extra) {
         w.extend(extra);
@@ -321,7 +322,8 @@ pub fn string_keys() -> Vec<String> {
     ]
     .map(String::from)
     .to_vec();
-    for field in schema::EVENT.iter().chain(schema::NOTICE).chain(schema::PROGRAM) {
+    let all = schema::EVENT.iter().chain(schema::NOTICE).chain(schema::PROGRAM);
+    for field in all.filter(|f| f.in_form) {
         keys.push(format!("cms_field_{}", field.key));
         keys.push(format!("cms_hint_{}", field.key));
         if let Kind::Choice(values) = field.kind {
@@ -381,9 +383,12 @@ mod tests {
         ] {
             let form = form_fields(&generated, collection);
             let names: Vec<&str> = form.iter().map(|f| f["name"].as_str().unwrap()).collect();
-            let keys: Vec<&str> = schema::keys(fields).collect();
+            // The import bookkeeping is the loader's, not the form's.
+            let offered: Vec<&Field> = schema::form_fields(fields).collect();
+            let keys: Vec<&str> = offered.iter().map(|f| f.key).collect();
             assert_eq!(names, keys, "{collection}");
-            for (f, spec) in form.iter().zip(fields) {
+            assert!(!names.contains(&"fetched"), "{collection}: bookkeeping in the form");
+            for (f, spec) in form.iter().zip(offered) {
                 assert_eq!(f["required"], spec.required == Required::Yes, "{}", spec.key);
                 if let Kind::Choice(values) = spec.kind {
                     let offered: Vec<&str> = f["options"]

@@ -26,6 +26,7 @@ pub mod diagnostics;
 pub mod encoding;
 pub mod feeds;
 pub mod format;
+pub mod import;
 pub mod markdown;
 pub mod new;
 pub mod output;

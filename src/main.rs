@@ -52,6 +52,94 @@ enum Command {
     /// Write a CODEOWNERS file giving each partner's Git handles its
     /// events and notices folders (from data/organizations.yaml).
     Codeowners(CodeownersArgs),
+    /// Import content from outside: subsidy calls from jGrants, events from
+    /// a partner's iCalendar feed. Writes only files whose content changed,
+    /// never a file marked `locked = true`; prints a summary. Exit 2 (and
+    /// nothing written) if the source cannot be read.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Open and upcoming subsidy calls from Jグランツ (jGrants) into
+    /// content/notices/jgrants/<id>.md.
+    Jgrants(JgrantsArgs),
+    /// A partner's calendar (an .ics URL or file) into
+    /// content/events/<ORG>/.
+    Ical(IcalArgs),
+}
+
+/// What both importers take.
+#[derive(Args)]
+struct ImportCommon {
+    /// Fix "now" (RFC 3339 date-time or a date): the `fetched` time
+    /// recorded, and where recurring events start expanding.
+    #[arg(long)]
+    now: Option<String>,
+    /// human or json (for CI).
+    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    format: String,
+    /// Say what would change, writing nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Seconds before a request is given up.
+    #[arg(long, default_value_t = 30)]
+    timeout_secs: u64,
+    /// Retries of a request answered 429 or 5xx (or not answered).
+    #[arg(long, default_value_t = 3)]
+    retries: u32,
+    /// The first wait before a retry, doubled on each one (a Retry-After
+    /// header is honoured instead, up to 60 s).
+    #[arg(long, default_value_t = 2000)]
+    backoff_ms: u64,
+}
+
+impl ImportCommon {
+    fn politeness(&self) -> kpot::import::http::Politeness {
+        kpot::import::http::Politeness {
+            timeout: std::time::Duration::from_secs(self.timeout_secs),
+            retries: self.retries,
+            backoff: std::time::Duration::from_millis(self.backoff_ms),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Args)]
+struct JgrantsArgs {
+    /// The API's base URL (default: [extra.import.jgrants] api_url, else
+    /// the public endpoint https://api.jgrants-portal.go.jp/exp/v1/public).
+    #[arg(long, value_name = "URL")]
+    api_url: Option<String>,
+    /// Search keywords, 2 characters or more (repeatable; default:
+    /// [extra.import.jgrants] keywords, else 補助金 and 助成金).
+    #[arg(long = "keyword")]
+    keywords: Vec<String>,
+    /// Target areas (repeatable; default: [extra.import.jgrants] areas, else
+    /// 神奈川県 and 全国).
+    #[arg(long = "area")]
+    areas: Vec<String>,
+    /// Pause between detail requests (default: [extra.import.jgrants]
+    /// pause_ms, else 1000).
+    #[arg(long)]
+    pause_ms: Option<u64>,
+    #[command(flatten)]
+    common: ImportCommon,
+}
+
+#[derive(Args)]
+struct IcalArgs {
+    /// The feed: an http(s) URL or a file.
+    source: String,
+    /// The partner (id in data/organizations.yaml) whose events these are.
+    #[arg(long, value_name = "ORG")]
+    org: String,
+    /// How many months ahead recurring events are expanded.
+    #[arg(long, default_value_t = 6)]
+    months: u32,
+    #[command(flatten)]
+    common: ImportCommon,
 }
 
 #[derive(Args)]
@@ -177,7 +265,11 @@ struct ServeArgs {
     now: Option<String>,
     /// The web editor's local backend (Decap CMS's proxy: `npx
     /// decap-server`, which writes into this working copy).
-    #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8081/api/v1")]
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8081/api/v1"
+    )]
     cms_proxy: String,
     /// The web editor saves each item on a branch `cms/<collection>/<slug>`
     /// to be reviewed and published, as on the Git host (run decap-server
@@ -284,6 +376,52 @@ fn main() -> ExitCode {
         Command::Check(args) => run_check(&cli.root, args, lang),
         Command::New(args) => run_new(&cli.root, args, lang),
         Command::Codeowners(args) => run_codeowners(&cli.root, args, lang),
+        Command::Import(command) => run_import(&cli.root, command),
+    }
+}
+
+fn run_import(root: &Path, command: ImportCommand) -> ExitCode {
+    use kpot::import;
+    let (result, format) = match command {
+        ImportCommand::Jgrants(args) => {
+            let options = import::jgrants::Options {
+                root: root.to_path_buf(),
+                api_url: args.api_url,
+                keywords: args.keywords,
+                areas: args.areas,
+                pause: args.pause_ms.map(std::time::Duration::from_millis),
+                politeness: args.common.politeness(),
+                now: args.common.now,
+                dry_run: args.common.dry_run,
+            };
+            (import::jgrants::run(&options), args.common.format)
+        }
+        ImportCommand::Ical(args) => {
+            let options = import::ical::Options {
+                root: root.to_path_buf(),
+                source: args.source,
+                org: args.org,
+                months: args.months,
+                politeness: args.common.politeness(),
+                now: args.common.now,
+                dry_run: args.common.dry_run,
+            };
+            (import::ical::run(&options), args.common.format)
+        }
+    };
+    match result {
+        Ok(summary) if format == "json" => {
+            print!("{}", summary.json());
+            ExitCode::SUCCESS
+        }
+        Ok(summary) => {
+            print!("{}", summary.human());
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("kpot import: {err}; nothing was written");
+            ExitCode::from(2)
+        }
     }
 }
 

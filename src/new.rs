@@ -382,6 +382,8 @@ subsidy_rate = ""
 eligibility = ""
 # 主催の機関 ID（このフォルダの名前。変えないでください）/ Organizer: this folder's id, do not change
 organizer = {org}
+# 実施機関（主催と違うとき。例: "経済産業省"）/ Issuing body, when not the organizer
+issuer = ""
 # 公式ページの URL（https:// から）/ Official page
 official_url = ""
 +++
@@ -432,11 +434,12 @@ mod tests {
     fn the_skeleton_names_every_typed_field_once() {
         let today = chrono::NaiveDate::from_ymd_opt(2027, 2, 15).unwrap();
         let text = event(&options(), "a", today);
-        for field in crate::content::schema::keys(crate::content::schema::EVENT) {
+        use crate::content::schema::{EVENT, NOTICE, form_fields};
+        for field in form_fields(EVENT).map(|f| f.key) {
             assert_eq!(text.matches(&format!("\n{field} = ")).count(), 1, "{field}");
         }
         let text = notice(&options(), "a", today);
-        for field in crate::content::schema::keys(crate::content::schema::NOTICE) {
+        for field in form_fields(NOTICE).map(|f| f.key) {
             assert_eq!(text.matches(&format!("\n{field} = ")).count(), 1, "{field}");
         }
         assert_eq!(quoted("a\"b\\c"), "\"a\\\"b\\\\c\"");

@@ -3,8 +3,8 @@
 
 use super::fields::{Reader, TYPED_YEARS};
 use super::frontmatter;
-use super::schema;
 use super::model::*;
+use super::schema;
 use crate::diagnostics::{Diagnostic, Diagnostics, Text, display_path};
 use crate::format::Lang;
 use crate::when::When;
@@ -930,6 +930,7 @@ pub fn partner_of(folder: &str) -> Option<&str> {
 }
 
 fn read_event(reader: &mut Reader<'_>, organizer: Option<String>) -> Option<Event> {
+    let withdrawn = read_imported(reader);
     let start = reader.required_when_within("start", TYPED_YEARS);
     let end = reader.when_within("end", TYPED_YEARS);
     let missing = reader.missing_text("format");
@@ -993,8 +994,7 @@ fn read_event(reader: &mut Reader<'_>, organizer: Option<String>) -> Option<Even
     let registration_url = reader.url("registration_url");
     let registration_deadline = reader.when_within("registration_deadline", TYPED_YEARS);
     let co_organizers = reader.strings("co_organizers");
-    let event_status = match reader.choice("event_status", schema::EVENT_STATUSES)
-    {
+    let event_status = match reader.choice("event_status", schema::EVENT_STATUSES) {
         Some("cancelled") => EventStatus::Cancelled,
         Some("postponed") => EventStatus::Postponed,
         _ => EventStatus::Scheduled,
@@ -1039,7 +1039,18 @@ fn read_event(reader: &mut Reader<'_>, organizer: Option<String>) -> Option<Even
         co_organizers,
         event_status,
         contact,
+        withdrawn,
     })
+}
+
+/// Reads what `kpot import` records about an item's source; only
+/// `withdrawn` changes the page (it says the source no longer lists it).
+fn read_imported(reader: &mut Reader<'_>) -> bool {
+    reader.string("source");
+    reader.string("source_id");
+    reader.when("fetched");
+    reader.bool("locked");
+    reader.bool("withdrawn").unwrap_or(false)
 }
 
 fn read_notice(reader: &mut Reader<'_>, organizer: Option<String>) -> Option<Notice> {
@@ -1048,7 +1059,9 @@ fn read_notice(reader: &mut Reader<'_>, organizer: Option<String>) -> Option<Not
     let max_amount = reader.int("max_amount");
     let subsidy_rate = reader.string("subsidy_rate");
     let eligibility = reader.string("eligibility");
+    let issuer = reader.string("issuer");
     let official_url = reader.url("official_url");
+    let withdrawn = read_imported(reader);
     let (closes, organizer) = (closes?, organizer?);
     if let Some(opens) = opens
         && closes.end() < opens.start()
@@ -1069,7 +1082,9 @@ fn read_notice(reader: &mut Reader<'_>, organizer: Option<String>) -> Option<Not
         subsidy_rate,
         eligibility,
         organizer,
+        issuer,
         official_url,
+        withdrawn,
     })
 }
 
@@ -1211,6 +1226,7 @@ mod tests {
             Kind::Choice(values) => format!("\"{}\"", values[0]),
             Kind::Organization => "\"kip\"".into(),
             Kind::Names => "[\"kip\", \"横浜市\"]".into(),
+            Kind::Flag => "true".into(),
         }
     }
 
@@ -1224,6 +1240,7 @@ mod tests {
             Kind::Choice(_) => Some("\"bogus\""),
             Kind::Organization => Some("[1]"),
             Kind::Names => Some("[[1]]"),
+            Kind::Flag => Some("\"yes\""),
         }
     }
 

@@ -74,6 +74,8 @@ pub struct Event {
     pub co_organizers: Vec<String>,
     pub event_status: EventStatus,
     pub contact: Option<String>,
+    /// Imported, and gone from its source since (`kpot import`).
+    pub withdrawn: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -84,7 +86,12 @@ pub struct Notice {
     pub subsidy_rate: Option<String>,
     pub eligibility: Option<String>,
     pub organizer: String,
+    /// The body that runs the call, when the organizer only publishes it
+    /// (jGrants lists calls of ministries and prefectures).
+    pub issuer: Option<String>,
     pub official_url: Option<String>,
+    /// Imported, and gone from its source since (`kpot import`).
+    pub withdrawn: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -328,7 +335,9 @@ mod tests {
             subsidy_rate: None,
             eligibility: None,
             organizer: "kip".into(),
+            issuer: None,
             official_url: None,
+            withdrawn: false,
         }
     }
 
@@ -361,6 +370,7 @@ mod tests {
             co_organizers: vec![],
             event_status: EventStatus::Scheduled,
             contact: None,
+            withdrawn: false,
         };
         assert_eq!(e.status(now("2027-02-15T13:00:00")), Status::Upcoming);
         assert_eq!(e.status(now("2027-02-15T14:00:00")), Status::Ongoing);

@@ -31,6 +31,8 @@ pub enum Kind {
     Organization,
     /// Organization ids or names of others (co-organizers).
     Names,
+    /// `true` or `false`.
+    Flag,
 }
 
 /// Whether a field must be filled in.
@@ -48,6 +50,11 @@ pub struct Field {
     pub key: &'static str,
     pub kind: Kind,
     pub required: Required,
+    /// Whether the web editor's form and `kpot new`'s skeleton offer it.
+    /// The import bookkeeping (`source`, `fetched`, …) is written by `kpot
+    /// import` and read by the loader, but a partner has no reason to type
+    /// it, and a form that shows it invites edits an import would undo.
+    pub in_form: bool,
 }
 
 const fn field(key: &'static str, kind: Kind, required: Required) -> Field {
@@ -55,6 +62,17 @@ const fn field(key: &'static str, kind: Kind, required: Required) -> Field {
         key,
         kind,
         required,
+        in_form: true,
+    }
+}
+
+/// A field written by `kpot import` only (see [`Field::in_form`]).
+const fn imported(key: &'static str, kind: Kind) -> Field {
+    Field {
+        key,
+        kind,
+        required: Required::No,
+        in_form: false,
     }
 }
 
@@ -81,6 +99,11 @@ pub const EVENT: &[Field] = &[
     field("co_organizers", Names, No),
     field("event_status", Choice(EVENT_STATUSES), No),
     field("contact", Text, No),
+    imported("source", Text),
+    imported("source_id", Text),
+    imported("fetched", DateTime),
+    imported("locked", Flag),
+    imported("withdrawn", Flag),
 ];
 
 /// A notice's fields (subsidy and grant calls).
@@ -91,7 +114,13 @@ pub const NOTICE: &[Field] = &[
     field("subsidy_rate", Text, No),
     field("eligibility", LongText, No),
     field("organizer", Organization, Yes),
+    field("issuer", Text, No),
     field("official_url", Url, No),
+    imported("source", Text),
+    imported("source_id", Text),
+    imported("fetched", DateTime),
+    imported("locked", Flag),
+    imported("withdrawn", Flag),
 ];
 
 /// A standing program's fields.
@@ -105,4 +134,9 @@ pub const PROGRAM: &[Field] = &[
 /// The keys of `fields`, in order.
 pub fn keys(fields: &[Field]) -> impl Iterator<Item = &'static str> + '_ {
     fields.iter().map(|f| f.key)
+}
+
+/// The fields the web form and `kpot new` offer, in order.
+pub fn form_fields(fields: &[Field]) -> impl Iterator<Item = &Field> + '_ {
+    fields.iter().filter(|f| f.in_form)
 }

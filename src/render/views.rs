@@ -40,6 +40,7 @@ pub struct EventView {
     pub co_organizers: Vec<OrgRef>,
     pub event_status: crate::content::EventStatus,
     pub contact: Option<String>,
+    pub withdrawn: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -49,7 +50,9 @@ pub struct NoticeView {
     pub max_amount: Option<i64>,
     pub subsidy_rate: Option<String>,
     pub eligibility: Option<String>,
+    pub issuer: Option<String>,
     pub official_url: Option<String>,
+    pub withdrawn: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -187,6 +190,7 @@ impl Site<'_> {
                         .collect(),
                     event_status: e.event_status,
                     contact: e.contact.clone(),
+                    withdrawn: e.withdrawn,
                 })
             }
             PageKind::Notice(n) => {
@@ -196,7 +200,9 @@ impl Site<'_> {
                     max_amount: n.max_amount,
                     subsidy_rate: n.subsidy_rate.clone(),
                     eligibility: n.eligibility.clone(),
+                    issuer: n.issuer.clone(),
                     official_url: n.official_url.clone(),
+                    withdrawn: n.withdrawn,
                 })
             }
             PageKind::Program(p) => {
