@@ -129,13 +129,23 @@ fn route_of(target: &str) -> String {
     }
 }
 
+/// A search answer. An id starting with `CLOSED` is a call that closed
+/// before NOW (the search asks for all calls, `acceptance=0`, to find those
+/// still to open): kpot must not ask for its detail, which has no route.
 fn list(ids: &[&str]) -> Answer {
     let result: Vec<_> = ids
         .iter()
-        .map(|id| serde_json::json!({"id": id, "name": format!("S-{id}"), "title": format!("一覧の題 {id}"),
+        .map(|id| {
+            let closes = if id.starts_with("CLOSED") {
+                "2027-01-31T08:00:00.000Z"
+            } else {
+                "2027-03-31T08:00:00.000Z"
+            };
+            serde_json::json!({"id": id, "name": format!("S-{id}"), "title": format!("一覧の題 {id}"),
             "target_area_search": "神奈川県", "subsidy_max_limit": 0,
-            "acceptance_start_datetime": "2027-01-10T00:00:00.000Z",
-            "acceptance_end_datetime": "2027-03-31T08:00:00.000Z", "target_number_of_employees": null}))
+            "acceptance_start_datetime": "2026-12-01T00:00:00.000Z",
+            "acceptance_end_datetime": closes, "target_number_of_employees": null})
+        })
         .collect();
     json(
         serde_json::json!({"metadata": {"type": "application/json", "resultset": {"count": ids.len()}}, "result": result}),
@@ -195,7 +205,7 @@ fn serve_jgrants() -> Server {
     let server = Server::start();
     server.answer(
         "/subsidies?補助金&神奈川県",
-        vec![list(&["a0WTEST00000000AAA", "a0WTEST00000000BBB"])],
+        vec![list(&["CLOSED0000000000ZZZ", "a0WTEST00000000AAA", "a0WTEST00000000BBB"])],
     );
     server.answer(
         "/subsidies?補助金&全国",

@@ -5,7 +5,9 @@
 //! The public API (v1, no authentication) has a search that needs a keyword
 //! of two characters or more, and a detail per call:
 //!
-//! - `GET {base}/subsidies?keyword=…&sort=acceptance_end_datetime&order=ASC&acceptance=1&target_area_search=…`
+//! - `GET {base}/subsidies?keyword=…&sort=acceptance_end_datetime&order=ASC&acceptance=0&target_area_search=…`
+//!   (`acceptance=1` lists only calls accepting now; `0` also those still
+//!   to open, and kpot keeps the ones that have not closed)
 //!   → `{"result": [{"id", "name", "title", "target_area_search", …}]}`
 //! - `GET {base}/subsidies/id/{id}` → `{"result": [{… "detail" (HTML),
 //!   "use_purpose", "industry", "subsidy_rate", "institution_name", …}]}`
@@ -121,7 +123,7 @@ pub fn run(options: &Options) -> Result<Summary, ImportError> {
     let now = super::now_jst(options.now.as_deref())?;
     let client = Client::new(&config.base_url, options.politeness.clone());
 
-    let ids = search(&client, &settings)?;
+    let ids = search(&client, &settings, now)?;
     let mut summary = Summary::new(SOURCE);
     let mut items = Vec::new();
     for (n, id) in ids.iter().enumerate() {
@@ -143,9 +145,13 @@ pub fn run(options: &Options) -> Result<Summary, ImportError> {
     Ok(summary)
 }
 
-/// The ids of the calls open or upcoming, over every keyword and area, in
-/// the order first seen.
-fn search(client: &Client, settings: &Settings) -> Result<Vec<String>, ImportError> {
+/// The ids of the calls open or upcoming (not closed at `now`), over every
+/// keyword and area, in the order first seen.
+fn search(
+    client: &Client,
+    settings: &Settings,
+    now: DateTime<FixedOffset>,
+) -> Result<Vec<String>, ImportError> {
     let url = format!("{}/subsidies", settings.api_url);
     let mut seen = BTreeSet::new();
     let mut ids = Vec::new();
@@ -155,7 +161,7 @@ fn search(client: &Client, settings: &Settings) -> Result<Vec<String>, ImportErr
                 ("keyword", keyword.as_str()),
                 ("sort", "acceptance_end_datetime"),
                 ("order", "ASC"),
-                ("acceptance", "1"),
+                ("acceptance", "0"),
                 ("target_area_search", area.as_str()),
             ];
             let answer = client.get(&url, &query)?;
@@ -169,7 +175,14 @@ fn search(client: &Client, settings: &Settings) -> Result<Vec<String>, ImportErr
                         "GET {url}?keyword={keyword}: a result without an id"
                     ));
                 }
-                if seen.insert(id.to_string()) {
+                // A closed call is not imported (its file, if any, stays
+                // and its status follows its dates); one without a readable
+                // deadline is looked at in detail.
+                let closed = jst(&record, "acceptance_end_datetime")
+                    .ok()
+                    .flatten()
+                    .is_some_and(|closes| closes < now);
+                if !closed && seen.insert(id.to_string()) {
                     ids.push(id.to_string());
                 }
             }
