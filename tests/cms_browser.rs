@@ -126,33 +126,15 @@ fn run_editor(mode: &str) -> (tempfile::TempDir, serde_json::Value) {
     }
     std::thread::spawn(move || for _ in proxy_lines {});
 
-    let mut serve = Killed(
-        Command::new(env!("CARGO_BIN_EXE_kpot"))
-            .arg("--root")
-            .arg(site.path())
-            .args(["serve", "--port", "0", "--cms-proxy"])
-            .arg(format!("http://127.0.0.1:{proxy_port}/api/v1"))
-            .args(if review { &["--cms-review"][..] } else { &[] })
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kpot serve starts"),
-    );
-    let mut lines = BufReader::new(serve.0.stderr.take().unwrap()).lines();
-    let mut said = Vec::new();
-    let address = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(rest) = line.strip_prefix("kpot serve: http://") {
-                    break rest.split('/').next().unwrap().to_string();
-                }
-                said.push(line);
-            }
-            _ => panic!("kpot serve did not start:\n{}", said.join("\n")),
-        }
-    };
-    let log = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kpot"));
+    command
+        .arg("--root")
+        .arg(site.path())
+        .args(["serve", "--port", "0", "--cms-proxy"])
+        .arg(format!("http://127.0.0.1:{proxy_port}/api/v1"))
+        .args(if review { &["--cms-review"][..] } else { &[] });
+    let serve = common::Serving::start(command);
+    let address = serve.address.clone();
 
     let shots = repo.join("target/browser-screenshots");
     let output = Command::new("node")
@@ -165,7 +147,7 @@ fn run_editor(mode: &str) -> (tempfile::TempDir, serde_json::Value) {
         .current_dir(repo.join("tests/browser"))
         .output()
         .expect("node runs");
-    drop(serve);
+    let log = serve.stop();
     drop(proxy);
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     println!("{stdout}");
@@ -173,7 +155,7 @@ fn run_editor(mode: &str) -> (tempfile::TempDir, serde_json::Value) {
         output.status.success() && stdout.contains("cms.mjs: all passed"),
         "the editor's browser test failed\n--- node stdout:\n{stdout}\n--- node stderr:\n{}\n--- kpot serve:\n{}",
         String::from_utf8_lossy(&output.stderr),
-        log.join().unwrap_or_default().join("\n")
+        log.join("\n")
     );
 
     let report: serde_json::Value = serde_json::from_str(

@@ -10,9 +10,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -52,48 +51,18 @@ fn pages_reload_and_show_errors_in_chromium() {
     }
     std::fs::copy(repo.join("config.toml"), site.path().join("config.toml")).unwrap();
 
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_kpot"))
-        .arg("--root")
-        .arg(site.path())
-        .args([
-            "--lang",
-            "en",
-            "serve",
-            "--port",
-            "0",
-            "--now",
-            "2026-11-22",
-        ])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kpot serve starts");
-    let mut lines = BufReader::new(serve.stderr.take().unwrap()).lines();
-    let mut said = Vec::new();
-    let address = loop {
-        match lines.next() {
-            Some(Ok(line)) => {
-                if let Some(rest) = line.strip_prefix("kpot serve: http://") {
-                    break rest.split('/').next().unwrap().to_string();
-                }
-                said.push(line);
-            }
-            _ => {
-                let _ = serve.kill();
-                panic!("kpot serve did not start:\n{}", said.join("\n"));
-            }
-        }
-    };
-    // Keep reading the log so the server never blocks on a full pipe; it
-    // is shown if the browser test fails.
-    let log = std::thread::spawn(move || {
-        let mut all = Vec::new();
-        for line in lines.map_while(Result::ok) {
-            all.push(line);
-        }
-        all
-    });
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kpot"));
+    command.arg("--root").arg(site.path()).args([
+        "--lang",
+        "en",
+        "serve",
+        "--port",
+        "0",
+        "--now",
+        "2026-11-22",
+    ]);
+    let serve = common::Serving::start(command);
+    let address = serve.address.clone();
 
     let output = Command::new("node")
         .arg(browser_dir.join("serve.mjs"))
@@ -102,10 +71,7 @@ fn pages_reload_and_show_errors_in_chromium() {
         .current_dir(&browser_dir)
         .output()
         .expect("node runs");
-    // SIGTERM, so it removes its temporary index.
-    let _ = Command::new("kill").arg(serve.id().to_string()).status();
-    let _ = serve.wait();
-    let server_log = log.join().unwrap_or_default();
+    let server_log = serve.stop();
     assert!(
         output.status.success(),
         "the browser test failed\n--- node stdout:\n{}\n--- node stderr:\n{}\n--- kpot serve:\n{}",

@@ -443,3 +443,68 @@ pub fn http_status(port: u16, path: &str) -> Option<u16> {
     stream.read_to_string(&mut reply).ok()?;
     reply.split(' ').nth(1)?.parse().ok()
 }
+
+/// A `kpot serve` started with `--port 0`, its address read from what it
+/// prints, and the rest of its log gathered so it never blocks on a full
+/// pipe (shown when a browser test fails).
+pub struct Serving {
+    pub child: std::process::Child,
+    pub address: String,
+    log: Option<std::thread::JoinHandle<Vec<String>>>,
+}
+
+impl Serving {
+    /// Spawns `command` (a `kpot … serve --port 0 …`) with its standard
+    /// error piped, and waits for the line with its address.
+    pub fn start(mut command: Command) -> Serving {
+        use std::io::{BufRead, BufReader};
+        let mut child = command
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("kpot serve starts");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut said = Vec::new();
+        let address = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(rest) = line.strip_prefix("kpot serve: http://") {
+                        break rest.split('/').next().unwrap().to_string();
+                    }
+                    said.push(line);
+                }
+                _ => {
+                    let _ = child.kill();
+                    panic!("kpot serve did not start:\n{}", said.join("\n"));
+                }
+            }
+        };
+        let log = std::thread::spawn(move || lines.map_while(Result::ok).collect());
+        Serving {
+            child,
+            address,
+            log: Some(log),
+        }
+    }
+
+    /// Stops the server with SIGTERM (so it removes its temporary index)
+    /// and returns what it printed after its address.
+    pub fn stop(mut self) -> Vec<String> {
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+        self.log
+            .take()
+            .and_then(|log| log.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if self.log.is_some() {
+            let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+            let _ = self.child.wait();
+        }
+    }
+}
