@@ -71,3 +71,17 @@ fn a_malformed_judgment_is_named() {
     assert!(said.contains("`lang` must be ja, en"), "{said}");
     assert!(said.contains("grade of /councils/kyoto/ must be 1, 2 or 3"), "{said}");
 }
+
+#[test]
+fn a_judged_list_page_is_refused_as_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let queries = dir.path().join("queries.toml");
+    std::fs::write(
+        &queries,
+        "[[query]]\nq = \"事業再生\"\nlang = \"ja\"\njudged = { \"/councils/\" = 3 }\n",
+    )
+    .unwrap();
+    let out = validate(&queries);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("/councils/ is a list page"), "{}", text(&out));
+}
