@@ -224,6 +224,10 @@ struct ServerArgs {
     /// 0 computes every request.
     #[arg(long, default_value_t = kpot::search::query::ANSWERS_KEPT)]
     answers: usize,
+    /// Fix "now" (RFC 3339 date-time or a date), as for kpot build: search
+    /// statuses such as 受付中 are computed as of it.
+    #[arg(long)]
+    now: Option<String>,
     /// Seconds a client has to send a complete request head, counted from
     /// connecting or from the previous response (so also the longest a
     /// kept-alive connection stays idle).
@@ -343,6 +347,7 @@ fn main() -> ExitCode {
                     max_connections: args.max_connections as usize,
                     shutdown_timeout: std::time::Duration::from_secs_f64(args.shutdown_timeout),
                 },
+                now: args.now,
             };
             match kpot::server::run(options) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -999,3 +999,36 @@ fn kept_files_follow_the_disk() {
         (StatusCode::OK, "User-agent: *\n".to_string())
     );
 }
+
+/// The body of `GET path` from the server on `port` (HTTP/1.1, closed after).
+fn body_of(port: u16, path: &str) -> String {
+    use std::io::Write;
+    let mut stream = connect(port);
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let bytes = closed_by_server(&mut stream, path);
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or(text)
+}
+
+#[test]
+fn now_fixes_the_time_search_statuses_are_computed_at() {
+    let site = common::Site::portal();
+    site.file(
+        "content/notices/kip/call.md",
+        &common::notice("架空の設備補助金", "2027-02-01", "2027-03-31"),
+    );
+    site.build(&["--now", "2027-02-15"]).ok();
+    let open = "/api/search?q=%E8%A8%AD%E5%82%99%E8%A3%9C%E5%8A%A9%E9%87%91&lang=ja&status=open";
+    let (_during, port) = start_server(site.root(), &["--now", "2027-02-15"]);
+    let during = body_of(port, open);
+    assert!(during.contains("/notices/kip/call/"), "{during}");
+    let (_after, port) = start_server(site.root(), &["--now", "2027-04-01"]);
+    let later = body_of(port, open);
+    assert!(!later.contains("/notices/kip/call/"), "{later}");
+    let closed = open.replace("status=open", "status=closed");
+    assert!(body_of(port, &closed).contains("/notices/kip/call/"));
+}

@@ -88,6 +88,11 @@ pub fn run(options: Options) -> Result<(), String> {
         events,
         search: crate::server::state_with_index(&root, &index_dir, false)?,
     });
+    // Search answers as of the same "now" as the pages (a bad --now is
+    // reported by the first build).
+    if let Some(Ok(now)) = options.now.as_deref().map(|t| crate::when::now_or(Some(t))) {
+        live.search.fix_now(now);
+    }
 
     // Watch before the first build, so no save during it is missed.
     let mut watcher = crate::watch::Watcher::new(&root)

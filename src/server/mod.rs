@@ -43,6 +43,8 @@ pub struct Options {
     pub interface: String,
     pub port: u16,
     pub limits: Limits,
+    /// A fixed "now" (`--now`, as for `kpot build`).
+    pub now: Option<String>,
 }
 
 /// What a request handler reads.
@@ -50,9 +52,25 @@ pub struct AppState {
     index: RwLock<Option<Arc<SearchIndex>>>,
     index_dir: PathBuf,
     page: RwLock<Arc<page::SearchPage>>,
+    /// A fixed "now" (`--now`), so statuses such as 受付中 in answers are
+    /// reproducible, as in the build they answer for.
+    now: std::sync::OnceLock<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 impl AppState {
+    /// Answers as of `now` from here on instead of the clock's time.
+    pub fn fix_now(&self, now: chrono::DateTime<chrono::FixedOffset>) {
+        let _ = self.now.set(now);
+    }
+
+    /// The time answers are computed as of: the fixed one, else now.
+    pub fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
+        match self.now.get() {
+            Some(now) => *now,
+            None => crate::when::now_or(None).unwrap_or_default(),
+        }
+    }
+
     pub fn index(&self) -> Option<Arc<SearchIndex>> {
         self.index.read().map(|guard| guard.clone()).unwrap_or(None)
     }
@@ -102,6 +120,11 @@ async fn serve(options: Options) -> Result<(), String> {
     }
     let index_dir = options.root.join("search-index").join("index");
     let state = state_with_index(&options.root, &index_dir, true)?;
+    if let Some(fixed) = &options.now {
+        state.fix_now(
+            crate::when::now_or(Some(fixed)).map_err(|e| format!("cannot read --now: {e}"))?,
+        );
+    }
     tokio::spawn(watch_index(state.clone()));
 
     let app = router(state, &public);
@@ -173,6 +196,7 @@ pub fn state_with_index(
         index: RwLock::new(if open { open_index(index_dir) } else { None }),
         index_dir: index_dir.to_path_buf(),
         page: RwLock::new(Arc::new(page::SearchPage::load(root)?)),
+        now: std::sync::OnceLock::new(),
     }))
 }
 
@@ -275,7 +299,7 @@ async fn api_search(State(state): State<Arc<AppState>>, RawQuery(query): RawQuer
     let Some(index) = state.index() else {
         return unavailable();
     };
-    let response = index.answer(&request, crate::when::now_or(None).unwrap_or_default());
+    let response = index.answer(&request, state.now());
     json_response(StatusCode::OK, &*response)
 }
 

@@ -44,7 +44,7 @@ fn search_page(
     RawQuery(query): RawQuery,
     lang: Lang,
 ) -> Response {
-    let now = crate::when::now_or(None).unwrap_or_default();
+    let now = state.now();
     let raw = query.unwrap_or_default();
     let (mut request, error) = match params::parse(&raw) {
         Ok(request) => (request, None),
