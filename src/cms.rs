@@ -91,7 +91,11 @@ pub fn backend_origins(backend: &Backend) -> Vec<String> {
                 .iter()
                 .filter_map(|k| get(k))
                 .collect();
-            defaults.iter().map(|d| d.to_string()).chain(named).collect()
+            defaults
+                .iter()
+                .map(|d| d.to_string())
+                .chain(named)
+                .collect()
         }
     };
     let mut origins: Vec<String> = urls.iter().filter_map(|u| origin(u)).collect();
@@ -115,7 +119,11 @@ fn origin(url: &str) -> Option<String> {
 }
 
 fn page(config: &Config, strings: &BTreeMap<String, String>, backend: &Backend) -> String {
-    let title = format!("{} – {}", label(strings, "cms_title"), config.title(Lang::Ja));
+    let title = format!(
+        "{} – {}",
+        label(strings, "cms_title"),
+        config.title(Lang::Ja)
+    );
     format!(
         "<!doctype html>\n<html lang=\"ja\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -168,7 +176,8 @@ pub fn configuration(
             root["publish_mode"] = json!("editorial_workflow");
         }
         Backend::Local(local) => {
-            root["backend"] = json!({"name": "proxy", "proxy_url": local.proxy_url, "branch": "main"});
+            root["backend"] =
+                json!({"name": "proxy", "proxy_url": local.proxy_url, "branch": "main"});
             if local.review {
                 root["publish_mode"] = json!("editorial_workflow");
             }
@@ -206,9 +215,11 @@ fn collection(
         terms("regions", data, strings),
     ];
     form.extend(schema::form_fields(fields).map(|f| widget(f, data, strings)));
-    form.push(json!({"name": "body", "label": label(strings, "cms_field_body"),
+    form.push(
+        json!({"name": "body", "label": label(strings, "cms_field_body"),
                      "hint": label(strings, "cms_hint_body"), "widget": "markdown",
-                     "i18n": true}));
+                     "i18n": true}),
+    );
     json!({
         "name": name,
         "label": label(strings, &format!("cms_collection_{name}")),
@@ -322,12 +333,19 @@ pub fn string_keys() -> Vec<String> {
     ]
     .map(String::from)
     .to_vec();
-    let all = schema::EVENT.iter().chain(schema::NOTICE).chain(schema::PROGRAM);
+    let all = schema::EVENT
+        .iter()
+        .chain(schema::NOTICE)
+        .chain(schema::PROGRAM);
     for field in all.filter(|f| f.in_form) {
         keys.push(format!("cms_field_{}", field.key));
         keys.push(format!("cms_hint_{}", field.key));
         if let Kind::Choice(values) = field.kind {
-            keys.extend(values.iter().map(|v| format!("cms_choice_{}_{v}", field.key)));
+            keys.extend(
+                values
+                    .iter()
+                    .map(|v| format!("cms_choice_{}_{v}", field.key)),
+            );
         }
     }
     keys.sort();
@@ -351,7 +369,10 @@ mod tests {
     /// page's own, the taxonomies and the body.
     fn form_fields(config: &Value, collection: &str) -> Vec<Value> {
         let collections = config["collections"].as_array().unwrap();
-        let c = collections.iter().find(|c| c["name"] == collection).unwrap();
+        let c = collections
+            .iter()
+            .find(|c| c["name"] == collection)
+            .unwrap();
         c["fields"]
             .as_array()
             .unwrap()
@@ -387,9 +408,17 @@ mod tests {
             let offered: Vec<&Field> = schema::form_fields(fields).collect();
             let keys: Vec<&str> = offered.iter().map(|f| f.key).collect();
             assert_eq!(names, keys, "{collection}");
-            assert!(!names.contains(&"fetched"), "{collection}: bookkeeping in the form");
+            assert!(
+                !names.contains(&"fetched"),
+                "{collection}: bookkeeping in the form"
+            );
             for (f, spec) in form.iter().zip(offered) {
-                assert_eq!(f["required"], spec.required == Required::Yes, "{}", spec.key);
+                assert_eq!(
+                    f["required"],
+                    spec.required == Required::Yes,
+                    "{}",
+                    spec.key
+                );
                 if let Kind::Choice(values) = spec.kind {
                     let offered: Vec<&str> = f["options"]
                         .as_array()
@@ -414,13 +443,11 @@ mod tests {
     #[test]
     fn the_editor_script_knows_the_page_keys() {
         let script = include_str!("../themes/kpot/static/admin/kpot-cms.js");
-        let start = script.find("const PAGE_KEYS = [").expect("PAGE_KEYS in kpot-cms.js");
+        let start = script
+            .find("const PAGE_KEYS = [")
+            .expect("PAGE_KEYS in kpot-cms.js");
         let list = &script[start..start + script[start..].find("];").unwrap()];
-        let keys: Vec<&str> = list
-            .split('"')
-            .skip(1)
-            .step_by(2)
-            .collect();
+        let keys: Vec<&str> = list.split('"').skip(1).step_by(2).collect();
         let expected: Vec<&str> = crate::content::load::PAGE_FIELDS
             .into_iter()
             .filter(|k| !["taxonomies", "extra"].contains(k))
@@ -478,14 +505,14 @@ mod tests {
     fn the_backend_comes_from_extra_cms() {
         let mut config = Config::default();
         assert_eq!(Backend::for_site(&config), None);
-        config.extra = toml::from_str("[cms.backend]\nname = \"github\"\nrepo = \"o/r\"\n").unwrap();
+        config.extra =
+            toml::from_str("[cms.backend]\nname = \"github\"\nrepo = \"o/r\"\n").unwrap();
         let Some(Backend::Remote(table)) = Backend::for_site(&config) else {
             panic!("a github backend")
         };
         assert_eq!(table["repo"], "o/r");
         let (_, data, strings) = site();
-        let generated =
-            configuration(&config, &data, &strings, &Backend::Remote(table));
+        let generated = configuration(&config, &data, &strings, &Backend::Remote(table));
         assert_eq!(generated["publish_mode"], "editorial_workflow");
         config.extra = toml::from_str("[cms.backend]\nrepo = \"o/r\"\n").unwrap();
         assert!(config.cms_backend().is_err());

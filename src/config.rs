@@ -165,7 +165,9 @@ pub fn load(root: &Path) -> Result<Config, Diagnostic> {
         .field("default_language"));
     }
     if let Err(message) = config.cms_backend() {
-        return Err(Diagnostic::error(display_path(root, &path), message).field("extra.cms.backend"));
+        return Err(
+            Diagnostic::error(display_path(root, &path), message).field("extra.cms.backend")
+        );
     }
     Ok(config)
 }

@@ -17,7 +17,10 @@ fn a_site_without_a_git_host_has_no_editor() {
     site.build(&[]).ok();
     assert!(!site.public().join("admin/index.html").exists());
     assert!(!site.public().join("admin/config.yml").exists());
-    assert!(!site.public().join("admin").exists(), "none of the editor's files");
+    assert!(
+        !site.public().join("admin").exists(),
+        "none of the editor's files"
+    );
 }
 
 #[test]
@@ -96,7 +99,10 @@ fn the_editors_files_build_as_the_japanese_original_and_its_translation() {
     let en = site.read("en/events/kip/shodankai/index.html");
     assert!(en.contains("Business matching"));
     let ja = site.read("events/kip/shodankai/index.html");
-    assert!(ja.contains("/en/events/kip/shodankai/"), "the language switch");
+    assert!(
+        ja.contains("/en/events/kip/shodankai/"),
+        "the language switch"
+    );
 }
 
 #[test]

@@ -233,10 +233,7 @@ fn a_partners_post_goes_through_review_before_it_is_published() {
         .map(|c| c.as_str().unwrap())
         .collect();
     assert!(
-        !changed.is_empty()
-            && changed
-                .iter()
-                .all(|c| c.starts_with("content/events/kip/")),
+        !changed.is_empty() && changed.iter().all(|c| c.starts_with("content/events/kip/")),
         "the branch changes only the partner's folder: {changed:?}"
     );
     let path = report["published"]["path"].as_str().unwrap();

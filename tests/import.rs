@@ -205,7 +205,11 @@ fn serve_jgrants() -> Server {
     let server = Server::start();
     server.answer(
         "/subsidies?補助金&神奈川県",
-        vec![list(&["CLOSED0000000000ZZZ", "a0WTEST00000000AAA", "a0WTEST00000000BBB"])],
+        vec![list(&[
+            "CLOSED0000000000ZZZ",
+            "a0WTEST00000000AAA",
+            "a0WTEST00000000BBB",
+        ])],
     );
     server.answer(
         "/subsidies?補助金&全国",

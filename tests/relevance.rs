@@ -39,7 +39,10 @@ fn bundled_judgments_name_pages_of_the_build() {
         .nth(1)
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no query count in {said:?}"));
-    assert!(count >= 60, "issue 16 asks for at least 60 queries, the file has {count}");
+    assert!(
+        count >= 60,
+        "issue 16 asks for at least 60 queries, the file has {count}"
+    );
 }
 
 #[test]
@@ -53,7 +56,11 @@ fn a_judged_url_missing_from_the_build_is_named() {
     .unwrap();
     let out = validate(&queries);
     assert!(!out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("/programs/no-such-program/ is not a page"), "{}", text(&out));
+    assert!(
+        text(&out).contains("/programs/no-such-program/ is not a page"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -69,7 +76,10 @@ fn a_malformed_judgment_is_named() {
     assert!(!out.status.success(), "{}", text(&out));
     let said = text(&out);
     assert!(said.contains("`lang` must be ja, en"), "{said}");
-    assert!(said.contains("grade of /councils/kyoto/ must be 1, 2 or 3"), "{said}");
+    assert!(
+        said.contains("grade of /councils/kyoto/ must be 1, 2 or 3"),
+        "{said}"
+    );
 }
 
 #[test]
@@ -83,5 +93,9 @@ fn a_judged_list_page_is_refused_as_unreachable() {
     .unwrap();
     let out = validate(&queries);
     assert!(!out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("/councils/ is a list page"), "{}", text(&out));
+    assert!(
+        text(&out).contains("/councils/ is a list page"),
+        "{}",
+        text(&out)
+    );
 }

@@ -1011,7 +1011,9 @@ fn body_of(port: u16, path: &str) -> String {
     .unwrap();
     let bytes = closed_by_server(&mut stream, path);
     let text = String::from_utf8_lossy(&bytes).to_string();
-    text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or(text)
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or(text)
 }
 
 #[test]

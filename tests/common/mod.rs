@@ -491,7 +491,9 @@ impl Serving {
     /// Stops the server with SIGTERM (so it removes its temporary index)
     /// and returns what it printed after its address.
     pub fn stop(mut self) -> Vec<String> {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
         self.log
             .take()
@@ -503,7 +505,9 @@ impl Serving {
 impl Drop for Serving {
     fn drop(&mut self) {
         if self.log.is_some() {
-            let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg(self.child.id().to_string())
+                .status();
             let _ = self.child.wait();
         }
     }
