@@ -97,6 +97,22 @@ pub struct Prepared {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Prepared {
+    /// What rendering reads, borrowed from the prepared site.
+    pub fn site(&self) -> Site<'_> {
+        Site::new(
+            &self.config,
+            &self.data,
+            &self.content,
+            &self.catalog,
+            &self.bodies,
+            self.now,
+            &self.theme,
+            &self.env,
+        )
+    }
+}
+
 /// Loads config, theme, data and content, then checks references and links.
 /// Content errors are returned inside `Prepared::diagnostics`; only problems
 /// that stop loading altogether (no site folder, a broken config or theme)
@@ -274,17 +290,15 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     watch.stage("prepare");
     let Prepared {
         config,
-        theme,
-        env,
         data,
         content,
         catalog,
         bodies,
-        now,
         diagnostics,
+        ..
     } = &prepared;
 
-    let mut site = Site::new(config, data, content, catalog, bodies, *now, theme, env);
+    let mut site = prepared.site();
     // Planned even when the content has errors, so that the paths the
     // output would refuse are reported with them, as `kpot check` does.
     let plan = site.plan();

@@ -507,16 +507,7 @@ fn run_newsletter(root: &std::path::Path, args: NewsletterArgs, lang: Lang) -> E
     } else {
         kpot::when::When::Day(until).start()
     };
-    let site = kpot::render::Site::new(
-        &prepared.config,
-        &prepared.data,
-        &prepared.content,
-        &prepared.catalog,
-        &prepared.bodies,
-        prepared.now,
-        &prepared.theme,
-        &prepared.env,
-    );
+    let site = prepared.site();
     let request = newsletter::Request {
         since,
         until,

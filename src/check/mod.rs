@@ -8,7 +8,6 @@ pub mod report;
 use crate::build::{BuildError, Prepared, prepare};
 use crate::content::frontmatter;
 use crate::diagnostics::{Diagnostic, Text};
-use crate::render::Site;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -99,16 +98,7 @@ pub fn run(options: &CheckOptions) -> Result<CheckReport, CheckFailure> {
 /// The output paths the build would refuse (two sources on one file, a file
 /// where a folder is needed), found from the build's own plan.
 fn output_clashes(prepared: &Prepared, root: &Path) -> Result<Vec<Diagnostic>, CheckFailure> {
-    let site = Site::new(
-        &prepared.config,
-        &prepared.data,
-        &prepared.content,
-        &prepared.catalog,
-        &prepared.bodies,
-        prepared.now,
-        &prepared.theme,
-        &prepared.env,
-    );
+    let site = prepared.site();
     let plan = site.plan();
     crate::build::output_clashes(&site, &plan, root).map_err(|err| match err {
         BuildError::Fatal(message) => CheckFailure {
