@@ -323,16 +323,14 @@ pub fn quoted_list(items: &[String]) -> String {
 
 /// "Now" in Japan time, to the second, as `fetched` records it.
 pub fn now_jst(now: Option<&str>) -> Result<chrono::DateTime<chrono::FixedOffset>, ImportError> {
-    let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("+09:00 is a valid offset");
-    match now {
-        None => Ok(chrono::Utc::now().with_timezone(&jst)),
-        Some(text) => match crate::when::When::parse(text) {
-            Ok(when) => Ok(when.start().with_timezone(&jst)),
-            Err(_) => fail(format!(
-                "--now {text}: not a date (2027-02-15) or date-time"
-            )),
-        },
-    }
+    crate::when::now_or(now)
+        .map(|t| t.with_timezone(&crate::when::jst()))
+        .map_err(|_| {
+            ImportError(format!(
+                "--now {}: not a date (2027-02-15) or date-time",
+                now.unwrap_or_default()
+            ))
+        })
 }
 
 pub fn rfc3339(t: chrono::DateTime<chrono::FixedOffset>) -> String {
